@@ -1,0 +1,5 @@
+import sys
+
+from promptlab.cli import main
+
+sys.exit(main())

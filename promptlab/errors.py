@@ -1,0 +1,43 @@
+"""One small error hierarchy. Messages say what to do next."""
+
+from __future__ import annotations
+
+
+class PromptlabError(Exception):
+    """Base of every error promptlab raises on purpose."""
+
+
+class InvalidInputError(PromptlabError, ValueError):
+    """The user's input (text, file, spec, parameter) cannot be used as given."""
+
+
+class ModelNotFoundError(PromptlabError, FileNotFoundError):
+    """A model file, folder or hub id could not be found."""
+
+
+class ModelLoadError(PromptlabError):
+    """A model was found but could not be loaded (corrupt, wrong type, wrong base model)."""
+
+
+class UnsafeModelError(PromptlabError):
+    """A pickled checkpoint was refused because the user did not opt in."""
+
+
+class MissingDependencyError(PromptlabError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
+class BackendError(PromptlabError):
+    """A generation backend failed (local or remote)."""
+
+
+class CancelledError(PromptlabError):
+    """The user cancelled a running job."""
+
+
+def missing_dependency(package: str, extra: str) -> MissingDependencyError:
+    """Build the standard message for a missing optional dependency."""
+    return MissingDependencyError(
+        f"{package} is not installed. Install it with: pip install 'promptlab[{extra}]' "
+        f"(or: .venv/bin/pip install -e '.[{extra}]' in a checkout)."
+    )

@@ -1,0 +1,1 @@
+"""tagdb: the tag database (SQLite + rapidfuzz). Independent of promptlab."""
