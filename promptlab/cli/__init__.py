@@ -18,7 +18,8 @@ from promptlab.errors import PromptlabError
 
 # Order here is the order in `promptlab --help`.
 COMMAND_MODULES = (
-    "syntax_cmds",     # parse, schedule, tokens, convert
+    "syntax_cmds",     # parse, schedule, convert
+    "tokens_cmds",     # tokens
     "tags_cmds",       # tags import/search/show/stats/update
     "info_cmds",       # info
     "interrogate_cmds",  # interrogate, caption
