@@ -4,11 +4,23 @@ Field names are the snake_case of the infotext key (``"CFG scale"`` -> ``cfg_sca
 promptlab does not know are kept verbatim and in order in ``extra`` so that a
 read-then-write round trip loses nothing. ``Size: WxH`` maps to ``width``/``height``.
 
-Infotext parsing and formatting (``from_infotext`` / ``to_infotext``) live here too.
+Infotext parsing and formatting (``from_infotext`` / ``to_infotext``) live here too. The rules
+are A1111's ``parse_generation_parameters`` / ``create_infotext`` with three deliberate
+differences, each so that nothing is lost or misread:
+
+* prompt lines are not stripped one by one (only the whole prompt is), so ``"a, \\nb"`` stays;
+* an unquoted JSON value (``Hashes: {"model": "..", "vae": ".."}``) is read to its end instead of
+  being cut at the first comma;
+* the last line only counts as the parameter line when it holds at least three ``key: value``
+  pairs *and* one of the keys A1111 always writes (Steps, Sampler, CFG scale, Seed, Size, Model,
+  Model hash), so a prompt such as ``artist:a, artist:b, artist:c`` stays a prompt.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -53,6 +65,33 @@ class GenerationParams:
     hashes: str | None = None               # "Hashes" (JSON as written by A1111)
     version: str | None = None              # "Version"
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # --- further A1111 infotext keys (added after the first skeleton; keep this order) ---
+    image_cfg_scale: float | None = None    # "Image CFG scale" (instruct-pix2pix)
+    face_restoration: str | None = None     # "Face restoration"
+    seed_resize_from_w: int | None = None   # "Seed resize from" WxH
+    seed_resize_from_h: int | None = None
+    conditional_mask_weight: float | None = None  # "Conditional mask weight"
+    token_merging_ratio: float | None = None      # "Token merging ratio"
+    token_merging_ratio_hr: float | None = None   # "Token merging ratio hr"
+    init_image_hash: str | None = None      # "Init image hash"
+    rng: str | None = None                  # "RNG": GPU (default, not written) / CPU / NV
+    tiling: bool = False                    # "Tiling: True"
+    noise_multiplier: float | None = None   # "Noise multiplier"
+    eta_ddim: float | None = None           # "Eta DDIM"
+    schedule_max_sigma: float | None = None  # "Schedule max sigma"
+    schedule_min_sigma: float | None = None  # "Schedule min sigma"
+    schedule_rho: float | None = None        # "Schedule rho"
+    sigma_churn: float | None = None        # "Sigma churn"
+    sigma_tmin: float | None = None         # "Sigma tmin"
+    sigma_tmax: float | None = None         # "Sigma tmax"
+    sigma_noise: float | None = None        # "Sigma noise"
+    ngms: float | None = None               # "NGMS" (negative guidance minimum sigma)
+    refiner: str | None = None              # "Refiner"
+    refiner_switch_at: float | None = None  # "Refiner switch at"
+    user: str | None = None                 # "User"
+    # Order of the keys in the infotext this was parsed from, so that writing it back gives the
+    # same text. Not part of equality: two params with the same values are equal.
+    infotext_order: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def with_(self, **changes: Any) -> GenerationParams:
         return replace(self, **changes)
@@ -60,3 +99,266 @@ class GenerationParams:
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def from_infotext(cls, text: str) -> GenerationParams:
+        """Parse an A1111 infotext (PNG ``parameters``). Never raises on odd text: values that do
+        not fit their field stay in ``extra``; use ``parse_infotext`` to also get the warnings."""
+        return parse_infotext(text)[0]
+
+    def to_infotext(self) -> str:
+        """Format as A1111 writes it: prompt, ``Negative prompt:`` line, parameter line."""
+        return format_infotext(self)
+
+    def extra_dict(self) -> dict[str, str]:
+        """``extra`` as a dict (a later duplicate key wins, as in A1111)."""
+        return dict(self.extra)
+
+
+# (infotext key, field name, kind) in the order A1111's create_infotext writes them.
+# kind: int / float / str / bool / size (WxH into two fields named by a tuple).
+_INFOTEXT_KEYS: tuple[tuple[str, Any, str], ...] = (
+    ("Steps", "steps", "int"),
+    ("Sampler", "sampler", "str"),
+    ("Schedule type", "schedule_type", "str"),
+    ("CFG scale", "cfg_scale", "float"),
+    ("Image CFG scale", "image_cfg_scale", "float"),
+    ("Seed", "seed", "int"),
+    ("Face restoration", "face_restoration", "str"),
+    ("Size", ("width", "height"), "size"),
+    ("Model hash", "model_hash", "str"),
+    ("Model", "model", "str"),
+    ("VAE hash", "vae_hash", "str"),
+    ("VAE", "vae", "str"),
+    ("Variation seed", "subseed", "int"),
+    ("Variation seed strength", "subseed_strength", "float"),
+    ("Seed resize from", ("seed_resize_from_w", "seed_resize_from_h"), "size"),
+    ("Denoising strength", "denoising_strength", "float"),
+    ("Conditional mask weight", "conditional_mask_weight", "float"),
+    ("Clip skip", "clip_skip", "int"),
+    ("ENSD", "ensd", "int"),
+    ("Token merging ratio", "token_merging_ratio", "float"),
+    ("Token merging ratio hr", "token_merging_ratio_hr", "float"),
+    ("Init image hash", "init_image_hash", "str"),
+    ("RNG", "rng", "str"),
+    ("Tiling", "tiling", "bool"),
+    ("Batch size", "batch_size", "int"),
+    ("Noise multiplier", "noise_multiplier", "float"),
+    ("Eta", "eta", "float"),
+    ("Eta DDIM", "eta_ddim", "float"),
+    ("Schedule max sigma", "schedule_max_sigma", "float"),
+    ("Schedule min sigma", "schedule_min_sigma", "float"),
+    ("Schedule rho", "schedule_rho", "float"),
+    ("Sigma churn", "sigma_churn", "float"),
+    ("Sigma tmin", "sigma_tmin", "float"),
+    ("Sigma tmax", "sigma_tmax", "float"),
+    ("Sigma noise", "sigma_noise", "float"),
+    ("NGMS", "ngms", "float"),
+    ("Emphasis", "emphasis", "str"),
+    ("Refiner", "refiner", "str"),
+    ("Refiner switch at", "refiner_switch_at", "float"),
+    ("Hires upscale", "hires_upscale", "float"),
+    ("Hires resize", ("hires_resize_x", "hires_resize_y"), "size"),
+    ("Hires steps", "hires_steps", "int"),
+    ("Hires upscaler", "hires_upscaler", "str"),
+    ("Hires checkpoint", "hires_checkpoint", "str"),
+    ("Hires sampler", "hires_sampler", "str"),
+    ("Hires schedule type", "hires_schedule_type", "str"),
+    ("Hires CFG Scale", "hires_cfg_scale", "float"),
+    ("Hires prompt", "hires_prompt", "str"),
+    ("Hires negative prompt", "hires_negative_prompt", "str"),
+    ("Lora hashes", "lora_hashes", "str"),
+    ("TI hashes", "ti_hashes", "str"),
+    ("Hashes", "hashes", "str"),
+    ("Version", "version", "str"),
+    ("User", "user", "str"),
+)
+_BY_KEY = {key: (names, kind) for key, names, kind in _INFOTEXT_KEYS}
+# Written even when they hold the default, as A1111 does.
+_ALWAYS = frozenset({"Steps", "Sampler", "CFG scale", "Seed", "Size"})
+# Written only when they differ from this default (A1111 omits Clip skip 1, Batch size 1, Tiling off).
+_OMIT_DEFAULT = {"Clip skip": 1, "Batch size": 1, "Tiling": False}
+# One of these must be on the last line for it to count as the parameter line.
+_CORE_KEYS = frozenset({"Steps", "Sampler", "CFG scale", "Seed", "Size", "Model", "Model hash"})
+
+_KEY_RE = re.compile(r"\s*(\w[\w \-/]+):\s*")
+_QUOTED_RE = re.compile(r'"(?:\\.|[^\\"])+"')
+_SIZE_RE = re.compile(r"^(\d+)x(\d+)$")
+_NEGATIVE = "Negative prompt:"
+_JSON = json.JSONDecoder()
+
+
+def parse_infotext(text: str) -> tuple[GenerationParams, tuple[str, ...]]:
+    """``from_infotext`` plus the warnings (values that did not fit their field)."""
+    lines = text.strip().split("\n")
+    pairs = _scan_parameter_line(lines[-1].rstrip("\r"))
+    if pairs is not None:
+        lines = lines[:-1]
+    prompt_lines: list[str] = []
+    negative_lines: list[str] = []
+    for line in lines:
+        if not negative_lines and line.lstrip().startswith(_NEGATIVE):
+            negative_lines.append(line.lstrip()[len(_NEGATIVE):])
+        elif negative_lines:
+            negative_lines.append(line)
+        else:
+            prompt_lines.append(line)
+    values: dict[str, Any] = {
+        "prompt": "\n".join(prompt_lines).strip(),
+        "negative_prompt": "\n".join(negative_lines).strip(),
+    }
+    extra: list[tuple[str, str]] = []
+    warnings: list[str] = []
+    for key, value in pairs or ():
+        spec = _BY_KEY.get(key)
+        converted = _convert(spec, value) if spec else None
+        if converted is None:
+            if spec:
+                warnings.append(f"infotext: {key}: {value!r} is not a valid {spec[1]}; kept in extra")
+            extra.append((key, value))
+        else:
+            values.update(converted)
+    order = tuple(key for key, _ in pairs or ())
+    return GenerationParams(**values, extra=tuple(extra), infotext_order=order), tuple(warnings)
+
+
+def _convert(spec: tuple[Any, str], value: str) -> dict[str, Any] | None:
+    names, kind = spec
+    text = value.strip()
+    try:
+        if kind == "size":
+            m = _SIZE_RE.match(text)
+            return {names[0]: int(m.group(1)), names[1]: int(m.group(2))} if m else None
+        if kind == "int":
+            return {names: int(text)}
+        if kind == "float":
+            number = float(text)
+            return {names: number} if math.isfinite(number) else None
+        if kind == "bool":
+            return {names: text == "True"} if text in ("True", "False") else None
+    except ValueError:
+        return None
+    return {names: value}
+
+
+def _scan_parameter_line(line: str) -> list[tuple[str, str]] | None:
+    """Split ``key: value, key: value`` into pairs; None when the line is not a parameter line."""
+    if line.lstrip().startswith(_NEGATIVE):
+        return None
+    pairs: list[tuple[str, str]] = []
+    keyed = 0
+    pos = 0
+    while pos < len(line):
+        m = _KEY_RE.match(line, pos)
+        if m is None:  # a bare item: A1111 writes `k` alone when k == v
+            end = line.find(",", pos)
+            end = len(line) if end < 0 else end
+            item = line[pos:end].strip()
+            if item:
+                pairs.append((item, item))
+            pos = end + 1
+            continue
+        keyed += 1
+        value, pos = _read_value(line, m.end())
+        pairs.append((m.group(1), value))
+    if keyed < 3 or not any(key in _CORE_KEYS for key, _ in pairs):
+        return None
+    return pairs
+
+
+def _read_value(line: str, pos: int) -> tuple[str, int]:
+    """The value starting at ``pos`` and the position after its separating comma."""
+    if line.startswith('"', pos):
+        m = _QUOTED_RE.match(line, pos)
+        if m is not None:
+            after = _after_separator(line, m.end())
+            if after is not None:
+                try:
+                    return json.loads(m.group(0)), after
+                except ValueError:  # A1111 keeps a quoted value json cannot read as it is
+                    return m.group(0), after
+    elif line.startswith(("{", "["), pos):
+        try:
+            _, end = _JSON.raw_decode(line, pos)
+        except ValueError:
+            pass
+        else:
+            after = _after_separator(line, end)
+            if after is not None:
+                return line[pos:end], after
+    end = line.find(",", pos)
+    end = len(line) if end < 0 else end
+    value = line[pos:end].strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    return value, end + 1
+
+
+def _after_separator(line: str, end: int) -> int | None:
+    rest = end
+    while rest < len(line) and line[rest] in " \t":
+        rest += 1
+    if rest == len(line):
+        return rest
+    return rest + 1 if line[rest] == "," else None
+
+
+def format_infotext(params: GenerationParams) -> str:
+    """A1111's infotext for ``params`` (see ``GenerationParams.to_infotext``)."""
+    typed: dict[str, str] = {}
+    for key, names, kind in _INFOTEXT_KEYS:
+        text = _format_field(params, key, names, kind)
+        if text is not None:
+            typed[key] = text
+    extras = list(params.extra)
+    for key, _ in extras:  # a value that did not fit its field replaces the field's default
+        typed.pop(key, None)
+    items: list[str] = []
+    for key in params.infotext_order:
+        if key in typed:
+            items.append(_item(key, typed.pop(key)))
+            continue
+        for i, (extra_key, value) in enumerate(extras):
+            if extra_key == key:
+                items.append(_item(key, value))
+                del extras[i]
+                break
+    items += [_item(key, value) for key, value in typed.items()]
+    items += [_item(key, value) for key, value in extras]
+    negative = f"\n{_NEGATIVE} {params.negative_prompt}" if params.negative_prompt else ""
+    return f"{params.prompt}{negative}\n{', '.join(items)}".strip()
+
+
+def _format_field(params: GenerationParams, key: str, names: Any, kind: str) -> str | None:
+    if kind == "size":
+        w, h = getattr(params, names[0]), getattr(params, names[1])
+        return None if w is None or h is None else f"{w}x{h}"
+    value = getattr(params, names)
+    if value is None:
+        return None
+    if key in _OMIT_DEFAULT and value == _OMIT_DEFAULT[key] and key not in params.infotext_order:
+        return None
+    if kind == "float":
+        return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+    return str(value)
+
+
+def _item(key: str, value: str) -> str:
+    return key if key == value else f"{key}: {quote(value)}"
+
+
+def quote(value: str) -> str:
+    """A1111's ``quote``, plus quoting whatever would not read back the same unquoted."""
+    if "\n" not in value and value.startswith(("{", "[")):
+        try:
+            _, end = _JSON.raw_decode(value)
+        except ValueError:
+            end = -1
+        if end == len(value):
+            return value  # JSON (Hashes, Civitai resources) is written as it is, as A1111 does
+    if (any(c in value for c in ',\n\r:') or value.startswith('"') or value != value.strip()):
+        return json.dumps(value, ensure_ascii=False)
+    return value
