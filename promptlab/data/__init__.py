@@ -1,0 +1,1 @@
+"""Data files shipped with promptlab (read with importlib.resources)."""
