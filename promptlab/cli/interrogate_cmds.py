@@ -1,0 +1,208 @@
+"""``promptlab interrogate`` and ``promptlab caption``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import warnings
+from pathlib import Path
+
+from promptlab.cli.io import print_json
+from promptlab.errors import InvalidInputError
+
+CLIP_MODES = ("best", "fast", "classic", "negative")
+
+
+def _add_tag_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("tagger options")
+    g.add_argument("--threshold", type=float, default=None,
+                   help="general-tag threshold (WD default 0.35, kept when p > t; DeepDanbooru 0.5, p >= t)")
+    g.add_argument("--character-threshold", type=float, default=None, help="character threshold (WD default 0.85)")
+    g.add_argument("--mcut", action="store_true", help="MCut: pick the general threshold per image")
+    g.add_argument("--character-mcut", action="store_true", help="MCut for characters (at least 0.15)")
+    g.add_argument("--exclude", action="append", default=[], metavar="TAGS",
+                   help="comma-separated tags to leave out (repeatable)")
+    g.add_argument("--weights", action="store_true", help="write tags as (tag:confidence)")
+    g.add_argument("--sort", choices=("confidence", "alphabetical"), default="confidence")
+    g.add_argument("--keep-underscores", action="store_true", help="keep long_hair instead of long hair")
+    g.add_argument("--no-escape", action="store_true", help=r"do not escape brackets (name_\(series\))")
+    g.add_argument("--no-characters", action="store_true", help="leave character tags out of the prompt")
+    g.add_argument("--rating", action="store_true", help="put the top rating first in the prompt")
+    g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="onnxruntime device")
+    g.add_argument("--batch-size", type=int, default=8)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("interrogate", help="tags or a CLIP prompt for images (WD14/DeepDanbooru/CLIP)")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--tagger", metavar="NAME_OR_FOLDER",
+                     help="folder with model.onnx + selected_tags.csv/tags.txt, a name under models/taggers, "
+                          "or a Hugging Face repo id")
+    src.add_argument("--clip", choices=CLIP_MODES, metavar="MODE", help="CLIP interrogator: " + "/".join(CLIP_MODES))
+    _add_tag_options(p)
+    c = p.add_argument_group("CLIP options")
+    c.add_argument("--family", choices=("sd1", "sd2", "sdxl"), default="sd1", help="pick the CLIP model for this SD family")
+    c.add_argument("--clip-model", default=None, help="open_clip name/pretrained, e.g. ViT-L-14/openai")
+    c.add_argument("--caption-model", default="blip-large", help="blip-base, blip-large, blip2-2.7b, git-large-coco ...")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run_interrogate)
+
+    q = subparsers.add_parser("caption", help="write a caption file beside every image of a folder")
+    q.add_argument("folder", metavar="DIR")
+    q.add_argument("--tagger", required=True, metavar="NAME_OR_FOLDER")
+    q.add_argument("--recursive", action="store_true")
+    _add_tag_options(q)
+    q.add_argument("--prepend", default="", help='tags put first, e.g. "mytrigger, "')
+    q.add_argument("--append", default="", help="tags put last")
+    q.add_argument("--replace", action="append", default=[], metavar="OLD=NEW", help="replace a tag (NEW empty removes it)")
+    q.add_argument("--ext", default=".txt", help="caption file extension (default .txt)")
+    q.add_argument("--existing", choices=("skip", "overwrite", "append"), default="skip",
+                   help="what to do with images that already have a caption (default skip)")
+    q.add_argument("--workers", type=int, default=2, help="decoding threads")
+    q.add_argument("--restart", action="store_true", help="ignore the journal of an interrupted run")
+    q.add_argument("--json", action="store_true", help="print the report as JSON")
+    q.set_defaults(func=run_caption)
+
+
+def _tag_options(args, tagger):
+    from promptlab.interrogate import OutputFormat, SortOrder
+
+    exclude = frozenset(t.strip() for item in args.exclude for t in item.split(",") if t.strip())
+    return tagger.default_options(
+        general_threshold=args.threshold, character_threshold=args.character_threshold,
+        general_mcut=args.mcut, character_mcut=args.character_mcut, exclude=exclude,
+        replace_underscores=not args.keep_underscores, escape_brackets=not args.no_escape,
+        include_characters=not args.no_characters, include_rating=args.rating,
+        output=OutputFormat.WEIGHTED if args.weights else OutputFormat.TEXT, sort=SortOrder(args.sort),
+    )
+
+
+def _load_tagger(args):
+    from promptlab.interrogate import load_tagger
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        tagger = load_tagger(args.tagger, device=args.device)
+    for w in caught:
+        print(f"promptlab: warning: {w.message}", file=sys.stderr)
+    return tagger
+
+
+def tagdb_check(names: list[str]) -> list | None:
+    """Validate tag names against the tag database when one exists (None: no database / no tagdb)."""
+    try:
+        import tagdb
+    except ImportError:
+        return None
+    from promptlab.paths import user_home
+
+    if not (user_home() / "tags.sqlite").is_file() or not hasattr(tagdb, "open_db"):
+        return None
+    db = tagdb.open_db(readonly=True)
+    if not hasattr(db, "validate"):
+        return None
+    issues = db.validate(names)
+    return [dataclasses.asdict(i) if dataclasses.is_dataclass(i) else i for i in issues]
+
+
+def run_interrogate(args) -> int:
+    paths = [Path(p) for p in args.images]
+    for path in paths:
+        if not path.is_file():
+            raise InvalidInputError(f"{path}: no such file.")
+    if args.clip:
+        return _run_clip(args, paths)
+    from promptlab.errors import PromptlabError
+
+    tagger = _load_tagger(args)
+    options = _tag_options(args, tagger)
+    out, status = [], 0
+    for path in paths:
+        try:
+            result = tagger.tag([path], options)[0]
+        except PromptlabError as exc:
+            out.append({"image": str(path), "error": str(exc)})
+            status = 1
+            continue
+        entry = {"image": str(path), "tagger": tagger.name, "provider": tagger.providers.provider,
+                 **result.to_dict()}
+        issues = tagdb_check([t.name for t in result.tags])
+        if issues is not None:
+            entry["tagdb"] = issues
+        out.append(entry)
+    if args.json:
+        print_json(out)
+    else:
+        for entry in out:
+            _print_entry(entry)
+    return status
+
+
+def _print_entry(entry: dict) -> None:
+    print(f"== {entry['image']}")
+    if "error" in entry:
+        print(f"error: {entry['error']}")
+        return
+    if "tagger" in entry:
+        print(f"tagger: {entry['tagger']} on {entry['provider']}")
+        ratings = ", ".join(f"{k} {v:.3f}" for k, v in entry["ratings"].items())
+        print(f"rating: {entry['rating']} ({ratings})")
+        if entry["characters"]:
+            print("characters: " + ", ".join(f"{k} {v:.3f}" for k, v in entry["characters"].items()))
+        print("tags: " + ", ".join(f"{k} {v:.3f}" for k, v in entry["general"].items()))
+        for issue in entry.get("tagdb") or ():
+            print(f"tagdb: {issue}")
+    else:
+        print(f"clip: {entry['mode']} with {entry['clip_model']} on {entry['device']}")
+    print(f"prompt: {entry['prompt']}")
+
+
+def _run_clip(args, paths: list[Path]) -> int:
+    from promptlab.interrogate.clip import ClipSettings, load_interrogator
+
+    settings = ClipSettings.for_family(args.family, clip_model=args.clip_model, caption_model=args.caption_model)
+    interrogator = load_interrogator(settings)
+    prompts = interrogator.interrogate(paths, mode=args.clip)
+    out = [{"image": str(p), "mode": args.clip, "clip_model": settings.clip_model,
+            "device": interrogator.device, "prompt": text} for p, text in zip(paths, prompts)]
+    if args.json:
+        print_json(out)
+    else:
+        for entry in out:
+            _print_entry(entry)
+    return 0
+
+
+def run_caption(args) -> int:
+    from tqdm import tqdm
+
+    from promptlab.interrogate import CaptionOptions, ExistingPolicy, caption_folder
+    from promptlab.interrogate.caption import parse_replacements
+
+    options = CaptionOptions(
+        recursive=args.recursive, prepend=args.prepend, append=args.append,
+        replace=parse_replacements(args.replace), ext=args.ext, existing=ExistingPolicy(args.existing),
+        batch_size=args.batch_size, workers=args.workers, restart=args.restart,
+    )
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise InvalidInputError(f"{folder} is not a folder.")
+    tagger = _load_tagger(args)
+    tag_options = _tag_options(args, tagger)
+    with tqdm(total=0, unit="img", desc="captioning", disable=args.json, file=sys.stderr) as bar:
+        def progress(done: int, total: int, _path: Path) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+        report = caption_folder(folder, tagger, tag_options, options, progress=progress)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(f"{len(report.written)} written, {len(report.skipped_existing)} skipped (caption exists), "
+              f"{len(report.resumed)} done earlier, {len(report.failed)} failed, of {report.total} images "
+              f"in {report.seconds:.1f}s on {report.provider}.")
+        for path, reason in report.failed:
+            print(f"skipped {path}: {reason}")
+    return 1 if report.failed else 0
