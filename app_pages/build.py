@@ -1,0 +1,96 @@
+"""Build page: search and browse tags, edit the prompt as text or chips, count tokens, save, send on."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.common import PAGES, lang, library, tag_db, tag_db_error, tag_db_stats
+from app_pages.components import build_panels as panels
+from app_pages.components.prompt_tools import add_to_prompt, tag_to_prompt
+from app_pages.components.tag_search import TO_ADD_KEY, search_box
+from promptlab.errors import PromptlabError
+from promptlab.i18n import t
+from promptlab.params import GenerationParams
+
+L = lang()
+FIELDS = {"prompt": "build.prompt", "negative": "build.negative"}
+PAGE = dict((slug, path) for slug, path, _k, _i in PAGES)
+
+# 1. hand-offs from other pages and queued edits, applied before any widget is drawn
+pending = st.session_state.pop("build.pending", None)
+if pending:
+    st.session_state["build.prompt"] = pending.get("prompt", "")
+    st.session_state["build.negative"] = pending.get("negative_prompt", "")
+    st.toast(t("build.received", L))
+for field, key in FIELDS.items():
+    st.session_state.setdefault(key, "")
+for field, name in st.session_state.pop(TO_ADD_KEY, []):
+    key = FIELDS.get(field, "build.prompt")
+    new_text, added = add_to_prompt(st.session_state[key], tag_to_prompt(name, underscores=st.session_state.get("build.underscores", False)))
+    st.session_state[key] = new_text
+    if not added:
+        st.toast(t("build.already_there", L, tag=name))
+
+st.title(t("build.title", L))
+
+# 2. the tag database (the page still works without it: text editing, tokens, conversion)
+db = tag_db()
+if db is None or tag_db_stats(db) is None:
+    st.error(t("app.tagdb.unavailable", L, path="tags.sqlite", error=tag_db_error()))
+    db = None
+search_box(db, L)
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    for field, key in FIELDS.items():
+        st.text_area(t(f"build.field.{field}", L), key=key, height=110 if field == "prompt" else 80,
+                     on_change=panels.clear_selection, args=(field,), placeholder=t(f"build.{field}_ph", L))
+        panels.chips(field, key, db, L)
+        panels.token_counter(st.session_state[key], L, positive=field == "prompt")
+        panels.syntax_warnings(st.session_state[key], L)
+    panels.tag_warnings(db, L)
+
+    a1, a2, a3 = st.columns(3)
+    with a1.popover(t("build.copy", L), icon=":material/content_copy:"):
+        st.caption(t("build.copy_help", L))
+        st.code(st.session_state["build.prompt"] or " ", language=None, wrap_lines=True)
+        st.code(st.session_state["build.negative"] or " ", language=None, wrap_lines=True)
+    with a2.popover(t("build.save", L), icon=":material/bookmark_add:"):
+        with st.form("build.save_form", border=False):
+            name = st.text_input(t("build.save_name", L), key="build.save_name")
+            labels = st.text_input(t("build.save_labels", L), key="build.save_labels", help=t("library.labels_help", L))
+            favorite = st.checkbox(t("build.save_favorite", L), key="build.save_fav")
+            if st.form_submit_button(t("build.save_go", L)):
+                try:
+                    lib = library()
+                    saved = lib.save_prompt(name, st.session_state["build.prompt"], st.session_state["build.negative"],
+                                            labels=labels.split(","), favorite=favorite)
+                    lib.add_history(saved.prompt, saved.negative_prompt, source="build")
+                    st.success(t("build.saved", L, name=saved.name))
+                except PromptlabError as exc:
+                    st.error(str(exc))
+    if a3.button(t("build.to_generate", L), icon=":material/send:", key="build.to_generate", type="primary"):
+        prompt, negative = st.session_state["build.prompt"], st.session_state["build.negative"]
+        try:
+            library().add_history(prompt, negative, source="build")
+        except PromptlabError as exc:  # history is a convenience: a broken library must not block generating
+            st.warning(str(exc))
+        previous = st.session_state.get("generate.pending")
+        base = previous if isinstance(previous, GenerationParams) else GenerationParams()
+        st.session_state["generate.pending"] = base.with_(prompt=prompt, negative_prompt=negative)
+        st.switch_page(PAGE["generate"])
+
+with right:
+    tabs = st.tabs([t("build.tab.browse", L), t("build.tab.templates", L), t("build.tab.presets", L),
+                    t("build.tab.convert", L), t("build.tab.variants", L)])
+    with tabs[0]:
+        panels.taxonomy(db, L)
+    with tabs[1]:
+        panels.templates(L)
+    with tabs[2]:
+        panels.presets(db, L)
+    with tabs[3]:
+        panels.convert(L)
+    with tabs[4]:
+        panels.variants(L)
+    st.toggle(t("build.underscores", L), key="build.underscores", help=t("build.underscores_help", L))

@@ -1,0 +1,191 @@
+"""What every page shares: the UI language, the cached tag database, the user library, the sidebar.
+
+Heavy immutable things (the tag DB and its search index) sit in ``st.cache_resource`` and are
+never mutated per user; everything per user lives in ``st.session_state`` under namespaced keys.
+Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from promptlab.errors import PromptlabError
+from promptlab.i18n import LANGUAGE_NAMES, LANGUAGES, t
+from promptlab.library import Library, default_library_path
+from promptlab.paths import MODEL_KINDS, models_root, user_home
+
+LANG_KEY = "ui.lang"
+LIBRARY_PATH_KEY = "library.path"
+MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
+
+# Streamlit page files, in navigation order: (slug, file, i18n key, icon)
+PAGES = (
+    ("build", "app_pages/build.py", "app.page.build", ":material/construction:"),
+    ("read", "app_pages/read.py", "app.page.read", ":material/image_search:"),
+    ("generate", "app_pages/generate.py", "app.page.generate", ":material/brush:"),
+    ("compare", "app_pages/compare.py", "app.page.compare", ":material/grid_view:"),
+    ("tags", "app_pages/tags.py", "app.page.tags", ":material/sell:"),
+    ("library", "app_pages/library.py", "app.page.library", ":material/bookmarks:"),
+)
+
+
+def lang() -> str:
+    """The UI language of this session ("en" or "zh")."""
+    value = st.session_state.get(LANG_KEY, "en")
+    return value if value in LANGUAGES else "en"
+
+
+def language_switch() -> str:
+    if st.session_state.get(LANG_KEY) not in LANGUAGES:
+        st.session_state[LANG_KEY] = "en"
+    st.sidebar.segmented_control(
+        t("common.language", lang()), options=list(LANGUAGES), format_func=LANGUAGE_NAMES.get,
+        key=LANG_KEY, selection_mode="single",
+    )
+    return lang()
+
+
+# -- tag database ---------------------------------------------------------------------------
+def tag_db_path() -> Path:
+    return user_home() / "tags.sqlite"
+
+
+@st.cache_resource(show_spinner=False)
+def _open_tag_db(path: str) -> Any:
+    import tagdb
+
+    tagdb.ensure_starter_db(Path(path))
+    return tagdb.open_db(Path(path), readonly=True)
+
+
+def tag_db() -> Any | None:
+    """The shared read-only TagDB, or None when it cannot be opened (the reason is in tag_db_error())."""
+    try:
+        return _open_tag_db(str(tag_db_path()))
+    except (PromptlabError, ImportError, OSError, ValueError, RuntimeError) as exc:
+        st.session_state["app.tagdb_error"] = str(exc)
+        return None
+    except Exception as exc:  # sqlite3.DatabaseError and tagdb's own errors: report, keep the app alive
+        st.session_state["app.tagdb_error"] = f"{type(exc).__name__}: {exc}"
+        return None
+
+
+def tag_db_error() -> str:
+    return st.session_state.get("app.tagdb_error", "")
+
+
+def tag_db_or_message(lang: str) -> Any | None:
+    """The TagDB, or None after showing a clear message with the command that fixes it."""
+    db = tag_db()
+    if db is None:
+        st.error(t("app.tagdb.unavailable", lang, path=tag_db_path(), error=tag_db_error()))
+        st.code(TAGDB_FIX_COMMAND, language="bash")
+    return db
+
+
+TAGDB_FIX_COMMAND = "promptlab tags import <file.csv>   # or delete the broken tags.sqlite to rebuild the starter set"
+
+
+def tag_db_stats(db: Any) -> Any | None:
+    try:
+        return db.stats()
+    except Exception as exc:  # a damaged file shows up on first query
+        st.session_state["app.tagdb_error"] = f"{type(exc).__name__}: {exc}"
+        return None
+
+
+# -- user library ---------------------------------------------------------------------------
+def library() -> Library:
+    """The library of this session (the path is configurable on the Library page)."""
+    path = st.session_state.get(LIBRARY_PATH_KEY) or str(default_library_path())
+    return Library(path)
+
+
+def show_error(exc: Exception) -> None:
+    st.error(str(exc))
+
+
+# -- what is installed ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelCounts:
+    root: str
+    counts: tuple[tuple[str, int], ...]
+
+    def get(self, kind: str) -> int:
+        return dict(self.counts).get(kind, 0)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def scan_models(root: str) -> ModelCounts:
+    base = Path(root)
+    counts = []
+    for kind in MODEL_KINDS:
+        folder = base / kind
+        n = 0
+        if folder.is_dir():
+            for dirpath, _dirs, files in os.walk(folder):
+                if kind == "taggers":
+                    n += "model.onnx" in files
+                elif kind == "wildcards":
+                    n += sum(f.endswith((".txt", ".yaml", ".yml", ".json")) for f in files)
+                else:
+                    n += sum(f.lower().endswith(MODEL_SUFFIXES) for f in files)
+        counts.append((kind, n))
+    return ModelCounts(root=root, counts=tuple(counts))
+
+
+def installed(module: str) -> bool:
+    """Whether a module can be imported, without importing it (find_spec loads nothing heavy)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def render_sidebar(lang: str) -> None:
+    """What is available and what is missing, each missing thing with the command that fixes it."""
+    sb = st.sidebar
+    sb.caption(t("app.sidebar.status", lang))
+    missing: list[tuple[str, str]] = []
+    db = tag_db()
+    stats = tag_db_stats(db) if db is not None else None
+    if stats is None:
+        missing.append((t("app.sidebar.no_tagdb", lang, error=tag_db_error()), TAGDB_FIX_COMMAND))
+    else:
+        total = _stat(stats, "tags", "total", "tag_count")
+        sb.markdown(t("app.sidebar.tagdb", lang, count=f"{total:,}" if isinstance(total, int) else "?"))
+        if total == 0:
+            missing.append((t("app.sidebar.empty_tagdb", lang), "promptlab tags import <file.csv>"))
+    counts = scan_models(str(models_root()))
+    sb.markdown(t("app.sidebar.models", lang, ckpt=counts.get("Stable-diffusion"), lora=counts.get("Lora"),
+                  vae=counts.get("VAE"), emb=counts.get("embeddings"), taggers=counts.get("taggers")))
+    has_diffusers = installed("diffusers") and installed("torch")
+    sb.markdown(t("app.sidebar.backend_local", lang) if has_diffusers else t("app.sidebar.backend_none", lang))
+    if not has_diffusers:
+        missing.append((t("app.sidebar.no_diffusers", lang), "pip install -e '.[diffusion]'"))
+    if counts.get("Stable-diffusion") == 0:
+        missing.append((t("app.sidebar.no_checkpoint", lang, root=counts.root), f"cp my_model.safetensors {counts.root}/Stable-diffusion/"))
+    if not installed("onnxruntime"):
+        missing.append((t("app.sidebar.no_onnx", lang), "pip install -e '.[tagger]'"))
+    if counts.get("taggers") == 0:
+        missing.append((t("app.sidebar.no_tagger", lang, root=counts.root), f"mkdir -p {counts.root}/taggers/wd-v3 && cp model.onnx selected_tags.csv {counts.root}/taggers/wd-v3/"))
+    if missing:
+        with sb.expander(t("app.sidebar.missing", lang, n=len(missing))):
+            for message, command in missing:
+                st.markdown(message)
+                st.code(command, language="bash")
+
+
+def _stat(stats: Any, *names: str) -> Any:
+    for name in names:
+        if isinstance(stats, dict) and name in stats:
+            return stats[name]
+        if hasattr(stats, name):
+            return getattr(stats, name)
+    return None

@@ -1,0 +1,262 @@
+"""The Build page's panels: chips, token counter, warnings, taxonomy, templates, presets,
+conversion and variants. Every edit goes through a callback that rewrites the text field before
+the next run draws it (the text is the single source of truth; chips are derived from it)."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import streamlit as st
+
+from app_pages.components.prompt_tools import (
+    ChipOp,
+    add_to_prompt,
+    apply_chip_op,
+    chip_core,
+    chip_label,
+    tag_to_prompt,
+    token_view,
+)
+from app_pages.components.tag_search import queue_tag
+from promptlab.errors import PromptlabError
+from promptlab.i18n import t
+
+CHUNK_COLORS = ("#dbeafe", "#dcfce7", "#fef9c3", "#fce7f3", "#ede9fe")
+TEMPLATE_SLOTS = ("subject", "details", "medium", "style", "lighting", "view")
+CONVERT_FORMATS = ("a1111", "nai3", "nai4", "comfy")
+_PLAIN_TAG = re.compile(r"^[^\[\]<>{}|:()]+$")
+
+
+def _sel_key(field: str) -> str:
+    return f"build.chips.{field}"
+
+
+def clear_selection(field: str) -> None:
+    st.session_state[_sel_key(field)] = []
+
+
+def _chip_action(field: str, key: str, op: str) -> None:
+    text, selection = apply_chip_op(st.session_state[key], st.session_state.get(_sel_key(field)) or [], op)
+    st.session_state[key] = text
+    st.session_state[_sel_key(field)] = selection
+
+
+def category_of(db: Any, name: str) -> int | None:
+    if db is None:
+        return None
+    tag = db.get(name.strip().replace(" ", "_"))
+    return tag.category if tag is not None else None
+
+
+def chips(field: str, key: str, db: Any, lang: str) -> None:
+    from promptlab.syntax import split_items, unescape_tag
+
+    items = split_items(st.session_state[key])
+    if not items:
+        return
+    selection = [i for i in st.session_state.get(_sel_key(field)) or [] if i < len(items)]
+    st.session_state[_sel_key(field)] = selection
+    cats = [category_of(db, unescape_tag(chip_core(it))) if _PLAIN_TAG.match(chip_core(it)) else None for it in items]
+    st.pills(t("build.chips", lang), options=list(range(len(items))), selection_mode="multi", key=_sel_key(field),
+             format_func=lambda i: chip_label(items[i], cats[i]), label_visibility="collapsed")
+    cols = st.columns(6)
+    buttons = ((ChipOp.DOWN, ":material/remove:", "build.chip.down"), (ChipOp.UP, ":material/add:", "build.chip.up"),
+               (ChipOp.TOGGLE, ":material/visibility_off:", "build.chip.toggle"),
+               (ChipOp.LEFT, ":material/arrow_back:", "build.chip.left"),
+               (ChipOp.RIGHT, ":material/arrow_forward:", "build.chip.right"),
+               (ChipOp.DELETE, ":material/delete:", "build.chip.delete"))
+    for col, (op, icon, label_key) in zip(cols, buttons):
+        col.button(t(label_key, lang), icon=icon, key=f"build.chipop.{field}.{op}", disabled=not selection,
+                   on_click=_chip_action, args=(field, key, op), width="stretch")
+
+
+def token_counter(text: str, lang: str, *, positive: bool) -> None:
+    try:
+        view = token_view(text, positive=positive)
+    except PromptlabError as exc:
+        st.warning(str(exc))
+        return
+    over = len(view.chunks) > 1
+    parts = [t("build.tokens", lang, counter=view.counter)]
+    if over:
+        parts.append(t("build.chunks", lang, n=len(view.chunks)))
+    st.caption(" · ".join(parts))
+    if text.strip():
+        spans = []
+        for i, (count, decoded) in enumerate(view.chunks):
+            color = CHUNK_COLORS[i % len(CHUNK_COLORS)]
+            spans.append(f'<span style="background:{color};padding:1px 4px;border-radius:4px" title="chunk {i + 1}">'
+                         f'<b>[{i + 1}: {count}/75]</b> {html.escape(decoded)}</span>')
+        st.markdown(f'<div data-testid="pl-chunks" style="font-size:0.8em;line-height:1.9">{" ‖ ".join(spans)}</div>',
+                    unsafe_allow_html=True)
+
+
+def syntax_warnings(text: str, lang: str) -> None:
+    from promptlab.syntax import parse
+
+    for w in parse(text).warnings:
+        start, end = max(0, w.start), max(w.start, w.end)
+        snippet = f"{text[max(0, start - 20):start]}»{text[start:end] or ' '}«{text[end:end + 20]}"
+        st.warning(t("build.syntax_warning", lang, start=start + 1, message=w.message, snippet=snippet))
+
+
+def _prompt_tag_names() -> list[str]:
+    from promptlab.syntax import split_items, unescape_tag
+
+    names = []
+    for item in split_items(st.session_state.get("build.prompt", "")) + split_items(st.session_state.get("build.negative", "")):
+        core = chip_core(item)
+        if item.enabled and _PLAIN_TAG.match(core) and core.strip().upper() != "BREAK":
+            names.append(unescape_tag(core).strip().replace(" ", "_"))
+    return names
+
+
+def _replace_tag(old: str, new: str) -> None:
+    for key in ("build.prompt", "build.negative"):
+        text = st.session_state.get(key, "")
+        for form in (old, old.replace("_", " ")):
+            text = re.sub(rf"(?<![\w]){re.escape(form)}(?![\w])", tag_to_prompt(new, underscores="_" in form), text)
+        st.session_state[key] = text
+
+
+def tag_warnings(db: Any, lang: str) -> None:
+    if db is None:
+        return
+    names = _prompt_tag_names()
+    if not names:
+        return
+    for issue in db.validate(names):
+        kind = getattr(issue.kind, "value", issue.kind)
+        if kind == "alias" and issue.canonical:
+            c1, c2 = st.columns([4, 1], vertical_alignment="center")
+            c1.warning(t("build.alias", lang, tag=issue.tag, canonical=issue.canonical))
+            c2.button(t("build.use_canonical", lang), key=f"build.fix.{issue.tag}", on_click=_replace_tag,
+                      args=(issue.tag, issue.canonical))
+        elif kind == "deprecated":
+            st.warning(t("build.deprecated", lang, tag=issue.tag))
+        else:
+            hint = ", ".join(issue.suggestions[:3])
+            st.info(t("build.unknown", lang, tag=issue.tag) + (t("build.did_you_mean", lang, tags=hint) if hint else ""))
+
+
+# -- right-hand tabs ---------------------------------------------------------------------------
+def _taxonomy_picked() -> None:
+    for name in st.session_state.get("build.tax.pick") or []:
+        queue_tag(name)
+    st.session_state["build.tax.pick"] = []
+
+
+def taxonomy(db: Any, lang: str) -> None:
+    if db is None:
+        st.info(t("build.no_db", lang))
+        return
+    cats = db.taxonomy(lang)
+    if not cats:
+        st.info(t("build.no_taxonomy", lang))
+        return
+    cat = st.selectbox(t("build.tax.category", lang), options=range(len(cats)), format_func=lambda i: cats[i].label,
+                       key="build.tax.cat")
+    groups = cats[cat].groups
+    if not groups:
+        return
+    g = st.selectbox(t("build.tax.group", lang), options=range(len(groups)), format_func=lambda i: groups[i].label,
+                     key=f"build.tax.group.{cats[cat].key}")
+    tags = groups[g].tags
+    st.caption(t("build.tax.hint", lang, n=len(tags)))
+    labels = dict(tags)
+    st.pills(t("build.tax.tags", lang), options=[name for name, _ in tags[:300]], selection_mode="multi",
+             key="build.tax.pick", on_change=_taxonomy_picked, label_visibility="collapsed",
+             format_func=lambda n: f"{n.replace('_', ' ')} · {labels[n]}" if labels.get(n) else n.replace("_", " "))
+
+
+def _compose(mode: str) -> None:
+    parts = [st.session_state.get(f"build.tpl.{slot}", "").strip().strip(",") for slot in TEMPLATE_SLOTS]
+    composed = ", ".join(p for p in parts if p)
+    if mode == "replace" or not st.session_state["build.prompt"].strip():
+        st.session_state["build.prompt"] = composed
+    else:
+        st.session_state["build.prompt"] = st.session_state["build.prompt"].rstrip().rstrip(",") + ", " + composed
+
+
+def templates(lang: str) -> None:
+    st.caption(t("build.tpl.help", lang))
+    for slot in TEMPLATE_SLOTS:
+        st.text_input(t(f"build.tpl.{slot}", lang), key=f"build.tpl.{slot}", placeholder=t(f"build.tpl.{slot}_ph", lang))
+    c1, c2 = st.columns(2)
+    c1.button(t("build.tpl.replace", lang), key="build.tpl.replace", on_click=_compose, args=("replace",))
+    c2.button(t("build.tpl.append", lang), key="build.tpl.append", on_click=_compose, args=("append",))
+
+
+def _add_preset(prompt: str, negative: str, prepend: bool) -> None:
+    from promptlab.syntax import join_items, split_items
+
+    for key, addition in (("build.prompt", prompt), ("build.negative", negative)):
+        if not addition.strip():
+            continue
+        text = st.session_state[key]
+        if prepend:
+            existing = {chip_core(i).lower() for i in split_items(text)}
+            new = [i for i in split_items(addition) if chip_core(i).lower() not in existing]
+            st.session_state[key] = join_items(tuple(new) + tuple(split_items(text))) if text.strip() else addition
+        else:
+            for item in split_items(addition):
+                text, _ = add_to_prompt(text, item.text)
+            st.session_state[key] = text
+
+
+def presets(db: Any, lang: str) -> None:
+    if db is None:
+        st.info(t("build.no_db", lang))
+        return
+    all_presets = db.presets()
+    if not all_presets:
+        st.info(t("build.no_presets", lang))
+        return
+    kinds = sorted({p.kind for p in all_presets}, key=lambda k: ("quality", "negative", "style").index(k) if k in ("quality", "negative", "style") else 9)
+    for kind in kinds:
+        group = [p for p in all_presets if p.kind == kind]
+        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+        i = c1.selectbox(t(f"build.preset.{kind}", lang) if kind in ("quality", "negative", "style") else kind,
+                         options=range(len(group)), format_func=lambda j, g=group: g[j].label(lang), key=f"build.preset.{kind}")
+        chosen = group[i]
+        c2.button(t("build.preset.add", lang), key=f"build.preset.add.{kind}", on_click=_add_preset,
+                  args=(chosen.prompt, chosen.negative_prompt, kind == "quality"))
+        st.caption(" / ".join(x for x in (chosen.prompt, chosen.negative_prompt) if x))
+
+
+def _use_converted(key: str) -> None:
+    st.session_state[key] = st.session_state.get("build.convert.result", "")
+
+
+def convert(lang: str) -> None:
+    from promptlab.syntax import convert as convert_text
+
+    c1, c2, c3 = st.columns(3)
+    src = c1.selectbox(t("build.convert.from", lang), CONVERT_FORMATS, key="build.convert.src",
+                       format_func=lambda f: t(f"build.fmt.{f}", lang))
+    dst = c2.selectbox(t("build.convert.to", lang), CONVERT_FORMATS, index=1, key="build.convert.dst",
+                       format_func=lambda f: t(f"build.fmt.{f}", lang))
+    field = c3.selectbox(t("build.convert.field", lang), ("prompt", "negative"), key="build.convert.field",
+                         format_func=lambda f: t(f"build.field.{f}", lang))
+    key = "build.prompt" if field == "prompt" else "build.negative"
+    if st.button(t("build.convert.go", lang), key="build.convert.go"):
+        try:
+            result = convert_text(st.session_state[key], src=src, dst=dst)
+        except PromptlabError as exc:
+            st.error(str(exc))
+            return
+        st.session_state["build.convert.result"] = result.text
+        st.session_state["build.convert.notes"] = list(result.losses) + list(result.warnings)
+    if "build.convert.result" in st.session_state:
+        st.code(st.session_state["build.convert.result"] or " ", language=None, wrap_lines=True)
+        for note in st.session_state.get("build.convert.notes", []):
+            st.warning(note)
+        st.button(t("build.convert.use", lang), key="build.convert.use", on_click=_use_converted, args=(key,))
+
+
+def variants(lang: str) -> None:
+    from app_pages.components import wildcards_panel
+
+    wildcards_panel.render(lang, st.session_state.get("build.prompt", ""), st.session_state.get("build.negative", ""))

@@ -1,0 +1,211 @@
+"""Prompt helpers for the Build page that need no Streamlit: chips, tag labels, the token counter.
+
+Kept free of ``streamlit`` so they can be tested directly and reused by other pages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+# Danbooru's category colours, as Streamlit Markdown colours and as emoji for plain-text labels.
+CATEGORY_COLOR = {0: "blue", 1: "red", 3: "violet", 4: "green", 5: "orange", 9: "gray"}
+CATEGORY_DOT = {0: "🔵", 1: "🔴", 3: "🟣", 4: "🟢", 5: "🟠", 9: "⚪"}
+WEIGHT_STEP = 0.1
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!~|<>:$])")
+# Tags that are emoticons keep their underscores (^_^, o_o, >_<) when tags are written with spaces.
+_KAOMOJI = re.compile(r"^[^a-z]*_[^a-z]*$|^[a-z]_[a-z]$")
+
+
+def md_escape(text: str) -> str:
+    """Escape Markdown so a tag like ``artist_(style)`` shows literally."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def format_count(n: int | None) -> str:
+    if n is None:
+        return "–"
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    if n >= 1_000:
+        return f"{n / 1_000:.1f}k"
+    return str(n)
+
+
+def tag_to_prompt(name: str, *, underscores: bool = False) -> str:
+    """The text a tag adds to a prompt: spaces for underscores (as most A1111 users write them,
+    except emoticons), and brackets escaped so they are not read as emphasis."""
+    from promptlab.syntax import escape_tag
+
+    text = name if underscores or _KAOMOJI.match(name) else name.replace("_", " ")
+    return escape_tag(text)
+
+
+def hit_label(hit: Any, lang: str) -> str:
+    """One suggestion line: category dot, tag, translation, post count, and what matched."""
+    tag = hit.tag
+    parts = [CATEGORY_DOT.get(tag.category, "⚫"), tag.name]
+    label = tag.label("zh")
+    if label:
+        parts.append(label)
+    parts.append(f"· {format_count(tag.post_count)}")
+    via = getattr(hit.via, "value", hit.via)
+    if via in ("alias", "pinyin") or (via == "translation" and hit.matched != label):
+        parts.append(f"← {hit.matched}")
+    return "  ".join(parts)
+
+
+def add_to_prompt(text: str, addition: str) -> tuple[str, bool]:
+    """Append a comma-separated item unless an equal item is already there; (new text, added?)."""
+    from promptlab.syntax import split_items
+
+    addition = addition.strip().strip(",").strip()
+    if not addition:
+        return text, False
+    wanted = _norm(addition)
+    if any(_norm(item.text) == wanted for item in split_items(text)):
+        return text, False
+    body = text.rstrip()
+    if not body:
+        return addition, True
+    sep = " " if body.endswith(",") else ", "
+    return body + sep + addition, True
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s_]+", " ", text.strip().lower())
+
+
+# -- chips -----------------------------------------------------------------------------------
+class ChipOp:
+    UP = "up"          # weight + 0.1
+    DOWN = "down"      # weight - 0.1
+    TOGGLE = "toggle"  # enable / disable
+    LEFT = "left"      # move earlier
+    RIGHT = "right"    # move later
+    DELETE = "delete"
+
+
+def apply_chip_op(text: str, selected: list[int], op: str) -> tuple[str, list[int]]:
+    """Apply a chip action to the selected items; returns the new text and the new selection."""
+    from promptlab.syntax import join_items, split_items
+
+    items = list(split_items(text))
+    chosen = sorted(i for i in set(selected) if 0 <= i < len(items))
+    if not chosen:
+        return text, []
+    if op in (ChipOp.UP, ChipOp.DOWN):
+        step = WEIGHT_STEP if op == ChipOp.UP else -WEIGHT_STEP
+        for i in chosen:
+            items[i] = replace(items[i], weight=round(max(0.0, items[i].weight + step), 2))
+    elif op == ChipOp.TOGGLE:
+        for i in chosen:
+            items[i] = replace(items[i], enabled=not items[i].enabled)
+    elif op == ChipOp.DELETE:
+        items = [it for i, it in enumerate(items) if i not in chosen]
+        chosen = []
+    elif op == ChipOp.LEFT:
+        if chosen[0] == 0:
+            return text, chosen
+        for i in chosen:
+            items[i - 1], items[i] = items[i], items[i - 1]
+        chosen = [i - 1 for i in chosen]
+    elif op == ChipOp.RIGHT:
+        if chosen[-1] == len(items) - 1:
+            return text, chosen
+        for i in reversed(chosen):
+            items[i + 1], items[i] = items[i], items[i + 1]
+        chosen = [i + 1 for i in chosen]
+    else:
+        raise ValueError(f"unknown chip action {op!r}")
+    return join_items(items), chosen
+
+
+def chip_core(item: Any) -> str:
+    """The item's text without its outer weight syntax (what the chip shows)."""
+    text = item.text.strip()
+    m = re.fullmatch(r"\((.*):\s*[-+]?\d*\.?\d+\s*\)", text, flags=re.S)
+    if m:
+        return m.group(1).strip()
+    while len(text) >= 2 and ((text[0], text[-1]) in (("(", ")"), ("[", "]"))) and not text.endswith("\\)"):
+        inner = text[1:-1]
+        if inner.count("(") != inner.count(")") or inner.count("[") != inner.count("]"):
+            break
+        text = inner.strip()
+    return text
+
+
+def chip_label(item: Any, category: int | None) -> str:
+    core = md_escape(chip_core(item))
+    if category in CATEGORY_COLOR:
+        core = f":{CATEGORY_COLOR[category]}[{core}]"
+    weight = "" if abs(item.weight - 1.0) < 1e-9 else f" ×{item.weight:g}"
+    label = f"{core}{weight}"
+    return f"~~{label}~~" if not item.enabled else label
+
+
+# -- token counter -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TokenView:
+    total: int
+    target: int
+    chunks: tuple[tuple[int, str], ...]  # (content tokens, decoded text) per 75-token chunk
+    error: str = ""
+
+    @property
+    def counter(self) -> str:
+        return f"{self.total}/{self.target}"
+
+
+def token_view(text: str, *, steps: int = 20, positive: bool = True) -> TokenView:
+    """A1111's token counter: extra networks removed, ``AND`` split, every scheduled variant
+    counted; the longest one is shown, chunk by chunk."""
+    from promptlab.syntax import extra_networks
+    from promptlab.syntax.a1111 import get_learned_conditioning_prompt_schedules, get_multicond_prompt_list
+    from promptlab.tokens import chunk_prompt, get_tokenizer
+
+    stripped, _networks = extra_networks(text)
+    variants: list[str]
+    try:
+        flat = get_multicond_prompt_list([stripped])[1] if positive else [stripped]
+        schedules = get_learned_conditioning_prompt_schedules(flat, steps)
+        variants = [t for schedule in schedules for _step, t in schedule] or [stripped]
+    except (ValueError, TypeError, IndexError) as exc:  # lark errors subclass these; A1111 falls back too
+        variants, error = [stripped], str(exc)
+    else:
+        error = ""
+    reports = [chunk_prompt(v) for v in dict.fromkeys(variants)]
+    best = max(reports, key=lambda r: r.total)
+    tok = get_tokenizer()
+    chunks = tuple((c.count, tok.decode(list(c.content_ids))) for c in best.chunks)
+    return TokenView(total=best.total, target=best.target, chunks=chunks, error=error)
+
+
+# -- syntax highlighting -------------------------------------------------------------------------
+_HL = re.compile(
+    r"(?P<esc>\\[()\[\]{}\\:])"
+    r"|(?P<net><[^<>]+>)"
+    r"|(?P<kw>\bBREAK\b|\bAND\b)"
+    r"|(?P<weight>:\s*-?\d*\.?\d+(?=\s*[)\]:]))"
+    r"|(?P<nai>-?\d*\.?\d+::|::)"
+    r"|(?P<br>[()\[\]{}|])"
+)
+_HL_STYLE = {
+    "net": "color:#7c3aed", "kw": "color:#dc2626;font-weight:700", "weight": "color:#2563eb;font-weight:600",
+    "nai": "color:#2563eb;font-weight:600", "br": "color:#d97706;font-weight:700", "esc": "color:#6b7280",
+}
+
+
+def highlight_prompt(text: str) -> str:
+    """HTML of a prompt with its syntax coloured: brackets, weights, LoRA/hypernet tags, BREAK/AND."""
+    import html as _html
+
+    out, pos = [], 0
+    for m in _HL.finditer(text):
+        out.append(_html.escape(text[pos:m.start()]))
+        out.append(f'<span style="{_HL_STYLE[m.lastgroup]}">{_html.escape(m.group())}</span>')
+        pos = m.end()
+    out.append(_html.escape(text[pos:]))
+    body = "".join(out).replace("\n", "<br>")
+    return f'<div style="font-family:monospace;white-space:pre-wrap;line-height:1.6">{body}</div>'

@@ -1,0 +1,111 @@
+"""Read page pieces: checking an upload, the metadata table, one image's details and actions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.components.prompt_tools import highlight_prompt
+from promptlab.i18n import t
+from promptlab.params import GenerationParams
+
+MAX_IMAGE_MB = 64  # the same limit as server.maxUploadSize in .streamlit/config.toml
+TABLE_FIELDS = ("steps", "sampler", "schedule_type", "cfg_scale", "seed", "model", "clip_skip", "denoising_strength")
+
+
+def read_upload(upload: Any, lang: str) -> str | tuple[str, bytes, Any]:
+    """(name, bytes, ImageMetadata), or an error message for the page."""
+    from promptlab.metadata import read
+
+    size_mb = upload.size / (1024 * 1024)
+    if size_mb > MAX_IMAGE_MB:
+        return t("read.too_big", lang, name=upload.name, mb=f"{size_mb:.0f}", limit=MAX_IMAGE_MB)
+    data = upload.getvalue()
+    meta = read(data)
+    if meta.error:
+        return t("read.not_image", lang, name=upload.name, error=meta.error)
+    return upload.name, data, meta
+
+
+def _nai_source(meta: Any) -> str:
+    text = json.dumps(meta.details, default=str) + " " + " ".join(meta.raw.get(k, "") for k in ("Software", "Source"))
+    return "nai4" if ("V4" in text or "v4_prompt" in text) else "nai3"
+
+
+def metadata_table(results: list[tuple[str, bytes, Any]], lang: str) -> pd.DataFrame:
+    rows = []
+    for name, _data, meta in results:
+        p = meta.params
+        row = {
+            t("read.col.file", lang): name,
+            t("read.col.generator", lang): meta.generator or t("read.none", lang),
+            t("read.col.prompt", lang): p.prompt if p else "",
+            t("read.col.negative", lang): p.negative_prompt if p else "",
+            t("read.col.size", lang): f"{p.width}x{p.height}" if p else f"{meta.image_width}x{meta.image_height}",
+        }
+        for field in TABLE_FIELDS:
+            row[t(f"read.col.{field}", lang)] = getattr(p, field, None) if p else None
+        row[t("read.col.warnings", lang)] = len(meta.warnings)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    return frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
+
+
+def _params_rows(p: GenerationParams, lang: str) -> pd.DataFrame:
+    defaults = GenerationParams()
+    rows = [(name, getattr(p, name)) for name in GenerationParams.field_names()
+            if name not in ("prompt", "negative_prompt", "extra") and getattr(p, name) is not None
+            and (getattr(p, name) != getattr(defaults, name) or name in ("steps", "sampler", "cfg_scale", "seed", "width", "height"))]
+    rows += list(p.extra)
+    return pd.DataFrame([{t("read.key", lang): k, t("read.value", lang): str(v)} for k, v in rows])
+
+
+def show_image(i: int, name: str, data: bytes, meta: Any, lang: str) -> tuple[str, str, str, GenerationParams] | None:
+    """One image's expander; returns ("build"|"generate", prompt, negative, params) when a button was pressed."""
+    from promptlab.syntax import convert, parse
+
+    with st.expander(f"{name} — {meta.generator or t('read.none', lang)}", expanded=i == 0):
+        c_img, c_meta = st.columns([1, 2])
+        c_img.image(data, width="stretch")
+        c_img.caption(f"{meta.container or ''} {meta.image_width}x{meta.image_height}")
+        p = meta.params
+        with c_meta:
+            for warning in meta.warnings:
+                st.warning(warning)
+            if p is None:
+                st.info(t("read.no_metadata", lang))
+                if meta.raw:
+                    st.json(meta.raw, expanded=False)
+                return None
+            prompt, negative = p.prompt, p.negative_prompt
+            if meta.generator == "novelai":
+                src = _nai_source(meta)
+                if st.toggle(t("read.convert_nai", lang), key=f"read.nai.{i}", help=t("read.convert_nai_help", lang)):
+                    converted = convert(prompt, src=src, dst="a1111")
+                    converted_neg = convert(negative, src=src, dst="a1111")
+                    prompt, negative = converted.text, converted_neg.text
+                    for note in (*converted.losses, *converted.warnings, *converted_neg.losses, *converted_neg.warnings):
+                        st.caption(f"⚠ {note}")
+            st.caption(t("read.col.prompt", lang))
+            st.markdown(highlight_prompt(prompt), unsafe_allow_html=True)
+            for w in parse(prompt).warnings:
+                st.caption(f"⚠ {w.message} ({w.start + 1}–{w.end})")
+            if negative:
+                st.caption(t("read.col.negative", lang))
+                st.markdown(highlight_prompt(negative), unsafe_allow_html=True)
+            b1, b2 = st.columns(2)
+            to_build = b1.button(t("read.to_build", lang), key=f"read.build.{i}", icon=":material/construction:")
+            to_generate = b2.button(t("read.to_generate", lang), key=f"read.gen.{i}", icon=":material/send:")
+            tab_params, tab_raw = st.tabs([t("read.params", lang), t("read.raw", lang)])
+            tab_params.dataframe(_params_rows(p, lang), hide_index=True, width="stretch")
+            if len(meta.params_list) > 1:
+                tab_params.caption(t("read.more_params", lang, n=len(meta.params_list)))
+            tab_raw.json(meta.raw, expanded=False)
+            if to_build:
+                return "build", prompt, negative, p
+            if to_generate:
+                return "generate", prompt, negative, p
+    return None

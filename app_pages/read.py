@@ -1,0 +1,52 @@
+"""Read page: drop images, see their generation metadata, send the prompt on."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import streamlit as st
+
+from app_pages.common import PAGES, lang, library
+from app_pages.components.read_view import MAX_IMAGE_MB, metadata_table, read_upload, show_image
+from promptlab.errors import PromptlabError
+from promptlab.i18n import t
+
+L = lang()
+PAGE = dict((slug, path) for slug, path, _k, _i in PAGES)
+st.title(t("read.title", L))
+
+uploads = st.file_uploader(t("read.upload", L, mb=MAX_IMAGE_MB), accept_multiple_files=True, key="read.files",
+                           help=t("read.upload_help", L))
+results = []
+for upload in uploads or []:
+    outcome = read_upload(upload, L)
+    if isinstance(outcome, str):
+        st.error(outcome)
+    else:
+        results.append(outcome)
+
+if results:
+    st.dataframe(metadata_table(results, L), hide_index=True, width="stretch")
+    for i, (name, data, meta) in enumerate(results):
+        action = show_image(i, name, data, meta, L)
+        if action is None:
+            continue
+        kind, prompt, negative, params = action
+        try:
+            library().add_history(prompt, negative, source="read")
+        except PromptlabError as exc:  # history is a convenience; never block the hand-off
+            st.warning(str(exc))
+        if kind == "build":
+            st.session_state["build.pending"] = {"prompt": prompt, "negative_prompt": negative}
+            st.switch_page(PAGE["build"])
+        else:
+            st.session_state["generate.pending"] = params.with_(prompt=prompt, negative_prompt=negative)
+            st.switch_page(PAGE["generate"])
+elif not uploads:
+    st.info(t("read.empty", L))
+
+if importlib.util.find_spec("app_pages.components.interrogate_panel") is not None:
+    from app_pages.components import interrogate_panel
+
+    st.divider()
+    interrogate_panel.render(L)

@@ -1,0 +1,47 @@
+"""UI text of the Read page."""
+
+STRINGS = {
+    "read.title": {"en": "Read images", "zh": "读取图片信息"},
+    "read.upload": {"en": "Drop one or more images (PNG, JPEG, WebP; up to {mb} MB each)", "zh": "拖入一张或多张图片（PNG、JPEG、WebP；每张不超过 {mb} MB）"},
+    "read.upload_help": {
+        "en": "Generation settings written by A1111/Forge, ComfyUI, NovelAI, InvokeAI, Fooocus, SwarmUI and others are read.",
+        "zh": "可读取 A1111/Forge、ComfyUI、NovelAI、InvokeAI、Fooocus、SwarmUI 等写入的生成参数。",
+    },
+    "read.empty": {"en": "No image yet. Drop a PNG from your outputs folder.", "zh": "还没有图片。请拖入输出文件夹中的 PNG。"},
+    "read.too_big": {
+        "en": "{name} is {mb} MB; images over {limit} MB are not read. Use the original PNG rather than an upscaled copy.",
+        "zh": "{name} 大小为 {mb} MB，超过 {limit} MB 的图片不予读取。请使用原始 PNG 而不是放大后的副本。",
+    },
+    "read.not_image": {"en": "{name} is not an image promptlab can read: {error}", "zh": "{name} 不是可读取的图片：{error}"},
+    "read.none": {"en": "no metadata", "zh": "无元数据"},
+    "read.no_metadata": {
+        "en": "No generation settings in this image (it may have been re-saved or stripped by a website). Try interrogation below.",
+        "zh": "这张图片中没有生成参数（可能被重新保存或被网站清除）。可以试试下方的反推。",
+    },
+    "read.col.file": {"en": "File", "zh": "文件"},
+    "read.col.generator": {"en": "Made with", "zh": "生成工具"},
+    "read.col.prompt": {"en": "Prompt", "zh": "正向提示词"},
+    "read.col.negative": {"en": "Negative prompt", "zh": "反向提示词"},
+    "read.col.size": {"en": "Size", "zh": "尺寸"},
+    "read.col.steps": {"en": "Steps", "zh": "步数"},
+    "read.col.sampler": {"en": "Sampler", "zh": "采样器"},
+    "read.col.schedule_type": {"en": "Schedule", "zh": "调度器"},
+    "read.col.cfg_scale": {"en": "CFG", "zh": "CFG"},
+    "read.col.seed": {"en": "Seed", "zh": "种子"},
+    "read.col.model": {"en": "Model", "zh": "模型"},
+    "read.col.clip_skip": {"en": "Clip skip", "zh": "Clip 跳过层"},
+    "read.col.denoising_strength": {"en": "Denoising", "zh": "重绘幅度"},
+    "read.col.warnings": {"en": "Warnings", "zh": "警告"},
+    "read.convert_nai": {"en": "Convert NovelAI syntax to A1111", "zh": "将 NovelAI 语法转换为 A1111"},
+    "read.convert_nai_help": {
+        "en": "NovelAI's {} and [] weights and 1.2:: weights become A1111's (tag:1.05) form.",
+        "zh": "NovelAI 的 {}、[] 权重和 1.2:: 权重会转换为 A1111 的 (tag:1.05) 写法。",
+    },
+    "read.to_build": {"en": "Send to Build", "zh": "发送到构建"},
+    "read.to_generate": {"en": "Send to Generate", "zh": "发送到生成"},
+    "read.params": {"en": "Settings", "zh": "参数"},
+    "read.raw": {"en": "Raw metadata", "zh": "原始元数据"},
+    "read.more_params": {"en": "This image holds {n} parameter sets; the first is shown.", "zh": "此图片包含 {n} 组参数，显示的是第一组。"},
+    "read.key": {"en": "Setting", "zh": "参数"},
+    "read.value": {"en": "Value", "zh": "值"},
+}
