@@ -84,8 +84,9 @@ def default_wildcard_folder() -> Path:
     return model_dir("wildcards")
 
 
-@lru_cache(maxsize=8)
 def _manager(source: WildcardSource) -> WildcardManager:
+    # A new manager per call: the library caches values inside it, and wildcard files can be edited
+    # between calls (the Build page edits them); building one only lists the folder.
     from dynamicprompts.wildcards import WildcardManager
 
     strict = _strict_manager_class(WildcardManager)
@@ -265,19 +266,60 @@ def expand(
 
 
 def _random(template: str, manager, mode: BraceMode, seeds: list[int]) -> list[str]:
-    from dynamicprompts.generators import RandomPromptGenerator
+    from dynamicprompts.enums import SamplingMethod
 
-    generator = RandomPromptGenerator(manager)
-    prompts = _guarded(lambda: generator.generate(_prepare(template, mode), len(seeds), seeds=seeds))
-    return [_restore_novelai_braces(p) for p in prompts]
+    # Same procedure as dynamicprompts' RandomPromptGenerator.generate(seeds=...): one sampling stream,
+    # the RNG re-seeded before each prompt, so prompt i depends only on seed i.
+    context = _sampling_context(manager, SamplingMethod.RANDOM)
+
+    def run() -> list[str]:
+        stream = iter(context.sample_prompts(_prepare(template, mode), len(seeds)))
+        out = []
+        for seed in seeds:
+            context.rand.seed(seed)
+            out.append(str(next(stream)))
+        return out
+
+    return [_restore_novelai_braces(p) for p in _guarded(run)]
 
 
 def _combinatorial(template: str, manager, mode: BraceMode, total: int) -> list[str]:
-    from dynamicprompts.generators import CombinatorialPromptGenerator
+    from dynamicprompts.enums import SamplingMethod
 
-    generator = CombinatorialPromptGenerator(manager)
-    prompts = _guarded(lambda: generator.generate(_prepare(template, mode), max_prompts=total))
+    context = _sampling_context(manager, SamplingMethod.COMBINATORIAL)
+    prompts = _guarded(lambda: [str(p) for p in context.sample_prompts(_prepare(template, mode), total)])
     return [_restore_novelai_braces(p) for p in prompts]
+
+
+def _sampling_context(manager, method):
+    from dynamicprompts.sampling_context import SamplingContext
+
+    return _parse_caching_context_class(SamplingContext)(
+        default_sampling_method=method, wildcard_manager=manager, rand=random.Random()
+    )
+
+
+@lru_cache(maxsize=1)
+def _parse_caching_context_class(base: type) -> type:
+    """dynamicprompts re-parses every wildcard value each time it is drawn (pyparsing, ~10 ms each);
+    this context parses each distinct text once per expand() call. Sampling itself is unchanged."""
+    import dataclasses
+
+    from dynamicprompts.parser.parse import parse
+
+    @dataclasses.dataclass(frozen=True)
+    class ParseCachingContext(base):  # type: ignore[misc, valid-type]
+        parsed: dict = dataclasses.field(default_factory=dict)
+
+        def sample_prompts(self, prompt, num_prompts=None):  # noqa: ANN001, ANN202 - library signature
+            if isinstance(prompt, str) and prompt:
+                command = self.parsed.get(prompt)
+                if command is None:
+                    command = self.parsed[prompt] = parse(prompt, parser_config=self.parser_config)
+                prompt = command
+            return super().sample_prompts(prompt, num_prompts)
+
+    return ParseCachingContext
 
 
 def _guarded(run):

@@ -10,8 +10,6 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 
 
-
-
 def make_app(prompt, negative="", lang="en"):
     source = (
         "import sys\n"

@@ -201,3 +201,23 @@ def test_novelai_mode_keeps_wildcards(wildcard_dir):
     out = prompts(expand("{{masterpiece}}, __color__ hair", mode="novelai", combinatorial=True, wildcards=wildcard_dir))
     assert sorted(out) == sorted(f"{{{{masterpiece}}}}, {c} hair" for c in ("red", "blue", "green"))
     assert all(re.match(r"^\{\{masterpiece\}\}", p) for p in out)
+
+
+def test_same_prompts_as_dynamicprompts_generators(wildcard_dir):
+    """Differential: the parse cache changes speed, never output (same seeds -> same prompts)."""
+    from dynamicprompts.generators import CombinatorialPromptGenerator, RandomPromptGenerator
+    from dynamicprompts.wildcards import WildcardManager
+
+    template = "{a|b|c} __nested__, {2$$x|y|z}, {0.3::p|q}"
+    manager = WildcardManager(wildcard_dir)
+    seeds = list(range(50, 80))
+    ours = prompts(expand(template, count=len(seeds), seed=50, wildcards=wildcard_dir))
+    assert ours == RandomPromptGenerator(manager).generate(template, len(seeds), seeds=seeds)
+    combo = prompts(expand("{a|b} __color__", combinatorial=True, wildcards=wildcard_dir))
+    assert combo == CombinatorialPromptGenerator(manager).generate("{a|b} __color__", max_prompts=100)
+
+
+def test_edited_wildcard_file_is_seen_by_the_next_call(wildcard_dir):
+    assert set(prompts(expand("__color__", combinatorial=True, wildcards=wildcard_dir))) == {"red", "blue", "green"}
+    (wildcard_dir / "color.txt").write_text("violet\n", encoding="utf-8")
+    assert prompts(expand("__color__", combinatorial=True, wildcards=wildcard_dir)) == ["violet"]
