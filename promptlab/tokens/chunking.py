@@ -1,199 +1,25 @@
-"""Stable Diffusion's CLIP tokenizer (offline) and AUTOMATIC1111's 75-token chunking.
+"""AUTOMATIC1111's 75-token chunking (``shared/spec/weighting.md`` section 2).
 
-The tokenizer is OpenAI CLIP's byte-level BPE (49,408 ids), built in memory from the BPE file that
-ships in ``promptlab/data`` (from open_clip, MIT licence) the way OpenAI's tokenizer builds its
-vocabulary, and run by the ``tokenizers`` library with the same normalisation and pre-tokenisation as
-transformers' ``CLIPTokenizer`` — so ids equal what diffusers pipelines feed their text encoders.
-No torch, no network.
-
-Chunking follows A1111's ``FrozenCLIPEmbedderWithCustomWordsBase.tokenize_line`` (see
-``shared/spec/weighting.md`` section 2): fragments from ``parse_prompt_attention``, 75 content tokens
-per window wrapped as ``[BOS] + 75 + [EOS]``, comma backtrack, ``BREAK``, textual-inversion
-embeddings never split across windows. One deliberate difference: when the comma backtrack moves an
-embedding into the next window, promptlab moves its slot too (A1111 leaves the slot behind and the
-moved placeholder ids are encoded as the token ``!``).
+Follows ``FrozenCLIPEmbedderWithCustomWordsBase.tokenize_line``: fragments from
+``parse_prompt_attention``, 75 content tokens per window wrapped as ``[BOS] + 75 + [EOS]``, comma
+backtrack, ``BREAK``, textual-inversion embeddings never split across windows. One deliberate
+difference: when the comma backtrack moves an embedding into the next window, promptlab moves its
+slot too (A1111 leaves the slot behind and encodes the moved placeholder ids as the token ``!``).
 """
 
 from __future__ import annotations
 
-import functools
-import gzip
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from importlib import resources
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from promptlab.errors import InvalidInputError
+from promptlab.tokens.clip import get_tokenizer
 
-if TYPE_CHECKING:
-    import tokenizers
-
-BOS = 49406
-EOS = 49407
-COMMA = 267
-VOCAB_SIZE = 49408
 CHUNK_LENGTH = 75  # content tokens per window; a window is CHUNK_LENGTH + 2 ids
 MAX_COMMA_BACKTRACK = 74
-BOS_TOKEN = "<|startoftext|>"
-EOS_TOKEN = "<|endoftext|>"
-
-_BPE_FILE = "bpe_simple_vocab_16e6.txt.gz"
-_MERGE_COUNT = 49152 - 256 - 2  # OpenAI CLIP uses the first 48,894 merges of the file
-# transformers' CLIPTokenizer pre-tokenisation: special tokens, English contractions, letter runs,
-# single digits, runs of other non-space characters.
-_SPLIT_PATTERN = (
-    r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"
-)
-
-
-# --------------------------------------------------------------------------------------------------
-# The tokenizer
-
-
-def _byte_symbols() -> list[str]:
-    """GPT-2/CLIP byte -> printable unicode symbol table, in vocabulary order."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
-    codes = printable[:]
-    extra = 0
-    for byte in range(256):
-        if byte not in printable:
-            printable.append(byte)
-            codes.append(256 + extra)
-            extra += 1
-    return [chr(code) for code in codes]
-
-
-@functools.lru_cache(maxsize=1)
-def _bpe_merges() -> tuple[tuple[str, str], ...]:
-    data = resources.files("promptlab.data").joinpath(_BPE_FILE).read_bytes()
-    lines = gzip.decompress(data).decode("utf-8").split("\n")[1 : _MERGE_COUNT + 1]
-    return tuple(tuple(line.split(" ", 1)) for line in lines)  # type: ignore[misc]
-
-
-def clip_vocab() -> dict[str, int]:
-    """The 49,408-entry vocabulary (token string -> id), built like OpenAI's ``SimpleTokenizer``."""
-    symbols = _byte_symbols()
-    tokens = symbols + [s + "</w>" for s in symbols] + ["".join(pair) for pair in _bpe_merges()]
-    tokens += [BOS_TOKEN, EOS_TOKEN]
-    return {token: index for index, token in enumerate(tokens)}
-
-
-def clip_merges() -> list[tuple[str, str]]:
-    """The 48,894 BPE merges in priority order."""
-    return list(_bpe_merges())
-
-
-class ClipTokenizer:
-    """CLIP BPE tokenizer. ``encode`` returns ids WITHOUT BOS/EOS and never truncates."""
-
-    bos_id = BOS
-    eos_id = EOS
-    comma_id = COMMA
-    vocab_size = VOCAB_SIZE
-
-    def __init__(self, backend: tokenizers.Tokenizer, *, cache_size: int = 16384) -> None:
-        self._backend = backend
-        # Prompts repeat the same tags endlessly; a bounded per-tokenizer cache makes re-encoding free.
-        self._cached = functools.lru_cache(maxsize=cache_size)(self._encode_tuple)
-
-    def _encode_tuple(self, text: str) -> tuple[int, ...]:
-        return tuple(self._backend.encode(text, add_special_tokens=False).ids)
-
-    @property
-    def backend(self) -> tokenizers.Tokenizer:
-        return self._backend
-
-    def encode(self, text: str) -> list[int]:
-        return list(self._cached(text))
-
-    def encode_batch(self, texts: Sequence[str]) -> list[tuple[int, ...]]:
-        """Ids of each text (tuples, shared through the cache: do not mutate)."""
-        return [self._cached(text) for text in texts]
-
-    def tokens(self, text: str) -> list[str]:
-        """Token strings (``cat</w>``) of ``text``."""
-        return self._backend.encode(text, add_special_tokens=False).tokens
-
-    def id_to_token(self, token_id: int) -> str | None:
-        return self._backend.id_to_token(token_id)
-
-    def token_to_id(self, token: str) -> int | None:
-        return self._backend.token_to_id(token)
-
-    def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = True) -> str:
-        text = self._backend.decode(list(ids), skip_special_tokens=skip_special_tokens)
-        return " ".join(text.replace("</w>", " ").split())
-
-
-@functools.lru_cache(maxsize=1)
-def get_tokenizer() -> ClipTokenizer:
-    """The shared CLIP tokenizer (built once per process, ~0.2 s; thread-safe to use)."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers
-    from tokenizers.models import BPE
-
-    backend = Tokenizer(
-        BPE(
-            vocab=clip_vocab(),
-            merges=clip_merges(),
-            dropout=None,
-            continuing_subword_prefix="",
-            end_of_word_suffix="</w>",
-            fuse_unk=False,
-            unk_token=EOS_TOKEN,
-        )
-    )
-    backend.normalizer = normalizers.Sequence(
-        [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
-    )
-    backend.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split(Regex(_SPLIT_PATTERN), behavior="removed", invert=True),
-            pre_tokenizers.ByteLevel(add_prefix_space=False),
-        ]
-    )
-    backend.decoder = decoders.ByteLevel()
-    backend.add_special_tokens(
-        [AddedToken(tok, special=True, normalized=False) for tok in (BOS_TOKEN, EOS_TOKEN)]
-    )
-    return ClipTokenizer(backend)
-
-
-def write_hf_tokenizer(dest_dir: str | Path, *, pad_token: str = EOS_TOKEN, model_max_length: int = 77) -> Path:
-    """Write vocab.json, merges.txt, tokenizer_config.json and special_tokens_map.json so that
-    transformers' ``CLIPTokenizer.from_pretrained(dest_dir)`` loads offline.
-
-    SD1 pads with ``<|endoftext|>``; SD2's tokenizer and SDXL's second tokenizer pad with ``"!"``.
-    """
-    vocab = clip_vocab()
-    if pad_token not in vocab:
-        raise InvalidInputError(f"pad_token {pad_token!r} is not a CLIP token; use '<|endoftext|>' or '!'.")
-    dest = Path(dest_dir)
-    dest.mkdir(parents=True, exist_ok=True)
-    (dest / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    merges = "\n".join(f"{a} {b}" for a, b in _bpe_merges())
-    (dest / "merges.txt").write_text("#version: 0.2\n" + merges + "\n", encoding="utf-8")
-    special = {"bos_token": BOS_TOKEN, "eos_token": EOS_TOKEN, "unk_token": EOS_TOKEN, "pad_token": pad_token}
-    config = {
-        "tokenizer_class": "CLIPTokenizer",
-        "model_max_length": model_max_length,
-        "do_lower_case": True,
-        "errors": "replace",
-        "add_prefix_space": False,
-        "clean_up_tokenization_spaces": True,
-        "model_input_names": ["input_ids", "attention_mask"],
-        **special,
-    }
-    (dest / "tokenizer_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    (dest / "special_tokens_map.json").write_text(json.dumps(special, indent=2), encoding="utf-8")
-    return dest
-
-
-# --------------------------------------------------------------------------------------------------
-# Chunking
 
 
 class Emphasis(str, Enum):
