@@ -196,8 +196,23 @@ class AxisDef:
     apply: Callable[[GenerationParams, AxisValue, Any], GenerationParams]   # (params, value, axis)
 
 
-def _field(name: str) -> Callable:
-    return lambda p, v, axis: replace(p, **{name: v.value})
+class _FieldSetter:
+    """Apply for axes that set GenerationParams fields; ``changes`` lets a plan batch them in one replace."""
+
+    def __init__(self, *names: str):
+        self.names = names
+
+    def changes(self, value: AxisValue) -> dict:
+        if len(self.names) == 1:
+            return {self.names[0]: value.value}
+        return dict(zip(self.names, value.value))
+
+    def __call__(self, p: GenerationParams, v: AxisValue, axis) -> GenerationParams:
+        return replace(p, **self.changes(v))
+
+
+def _field(name: str) -> _FieldSetter:
+    return _FieldSetter(name)
 
 
 def _parse_order(raw, opts, choices) -> list[AxisValue]:
@@ -258,10 +273,6 @@ def _apply_lora(p, v, axis):
     return replace(p, prompt=prompt)
 
 
-def _apply_size(p, v, axis):
-    return replace(p, width=v.value[0], height=v.value[1])
-
-
 AXIS_DEFS: dict[AxisType, AxisDef] = {d.type: d for d in (
     AxisDef(AxisType.CHECKPOINT, "Checkpoint",
             lambda r, o, c: [AxisValue(_model_label(s), s) for s in expand_strings(r, what="checkpoint")],
@@ -278,7 +289,7 @@ AXIS_DEFS: dict[AxisType, AxisDef] = {d.type: d for d in (
     AxisDef(AxisType.STEPS, "Steps", lambda r, o, c: _numbers(r, integer=True, what="steps", lo=1, hi=1000), _field("steps")),
     AxisDef(AxisType.CFG, "CFG scale", lambda r, o, c: _numbers(r, integer=False, what="cfg", lo=0, hi=100), _field("cfg_scale")),
     AxisDef(AxisType.SEED, "Seed", lambda r, o, c: _numbers(r, integer=True, what="seed", lo=-1, hi=2**64 - 1), _field("seed")),
-    AxisDef(AxisType.SIZE, "Size", lambda r, o, c: _size(r, "size"), _apply_size),
+    AxisDef(AxisType.SIZE, "Size", lambda r, o, c: _size(r, "size"), _FieldSetter("width", "height")),
     AxisDef(AxisType.CLIP_SKIP, "Clip skip", lambda r, o, c: _numbers(r, integer=True, what="clip_skip", lo=1, hi=12), _field("clip_skip")),
     AxisDef(AxisType.EMPHASIS, "Emphasis",
             lambda r, o, c: [AxisValue(n, n) for n in (_pick(s, EMPHASIS_MODES, "emphasis mode") for s in expand_strings(r, what="emphasis"))],

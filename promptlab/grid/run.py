@@ -164,6 +164,7 @@ class _Scheduler:
         self.in_flight = 0
         self.workers = workers
         self.last_error: dict[int, str] = {}
+        self.group_error: dict[tuple, str] = {}
 
     def _eligible(self, worker: str, i: int) -> bool:
         return worker not in self.tried.get(i, ()) and self.group_of[i] not in self.bad_groups[worker]
@@ -206,14 +207,21 @@ class _Scheduler:
             self.last_error[i] = error
             if group_failed:
                 self.bad_groups[worker].add(self.group_of[i])
+                self.group_error[self.group_of[i]] = error
             retry = any(self._eligible(w, i) for w in self.workers)
             if retry:
                 self.pending.setdefault(self.group_of[i], []).insert(0, i)
             self.cond.notify_all()
             return retry
 
-    def leftovers(self) -> list[int]:
-        return [i for ix in self.pending.values() for i in ix]
+    def leftovers(self) -> list[tuple[int, str]]:
+        """Cells never made, with the error that stopped them ("" when they were simply not run)."""
+        out = []
+        for group, indices in self.pending.items():
+            dead = all(group in self.bad_groups[w] for w in self.workers)
+            for i in indices:
+                out.append((i, self.last_error.get(i) or (self.group_error.get(group, "") if dead else "")))
+        return out
 
 
 def run_grid(
@@ -320,12 +328,10 @@ def run_grid(
             t.join()
 
     # 4. whatever is left: failed everywhere, or not run because of cancel
-    for i in scheduler.leftovers():
+    for i, error in scheduler.leftovers():
         if i not in results:
-            if i in scheduler.last_error and not cancel.is_set():
-                results[i] = CellResult(plan.cells[i], CellStatus.FAILED, error=scheduler.last_error[i])
-            else:
-                results[i] = CellResult(plan.cells[i], CellStatus.PENDING)
+            status = CellStatus.FAILED if error else CellStatus.PENDING
+            results[i] = CellResult(plan.cells[i], status, error=error)
     for i in range(total):
         if i not in results:
             results[i] = CellResult(plan.cells[i], CellStatus.PENDING)
