@@ -28,6 +28,10 @@ def register(subparsers) -> None:
     p.add_argument("--dry-run", action="store_true", help="show the cells, model loads and time estimate; run nothing")
     p.add_argument("--sheet", action="store_true", help="also write all Z grids side by side in sheet.png")
     p.add_argument("--no-cell-files", action="store_true", help="delete cells/ after a complete run")
+    p.add_argument("--backend", action="append", default=None, metavar="local|URL",
+                   help="where to generate: 'local' (diffusers, the default) or an A1111/Forge/promptlab-serve URL; "
+                   "repeat to run on several at once (one job per backend, failed cells retried on another)")
+    p.add_argument("--auth", default=None, help="user:password for remote backends")
     p.add_argument("--models-root", type=Path, default=None, help="models folder (default ./models or $PROMPTLAB_MODELS)")
     p.add_argument("--device", default="auto", help="torch device for local generation (auto, cpu, cuda, mps)")
     p.add_argument("--dtype", default="auto", help="torch dtype for local generation (auto, float16, bfloat16, float32)")
@@ -101,6 +105,23 @@ def _progress_printer():
     return show
 
 
+def _make_backends(args) -> list:
+    backends = []
+    for where in args.backend or ["local"]:
+        if where == "local":
+            from promptlab.backend.diffusers_backend import DiffusersBackend
+
+            backends.append(DiffusersBackend(args.models_root, device=args.device, dtype=args.dtype,
+                                             allow_pickle=args.allow_pickle))
+        elif where.startswith(("http://", "https://")):
+            from promptlab.backend.remote_a1111 import RemoteA1111Backend
+
+            backends.append(RemoteA1111Backend(where, auth=args.auth))
+        else:
+            raise InvalidInputError(f"--backend {where!r}: use 'local' or a URL like http://127.0.0.1:7860.")
+    return backends
+
+
 def handle(args: argparse.Namespace) -> int:
     from promptlab.grid import DEFAULT_MAX_CELLS, TimingModel, describe, make_plan, run_grid, write_outputs
 
@@ -117,17 +138,15 @@ def handle(args: argparse.Namespace) -> int:
     make_plan(spec, max_cells=max_cells)          # refuse early, before loading anything
     plan = make_plan(_resolve_seeds(spec, out, args.resume), max_cells=max_cells)
 
-    from promptlab.backend.diffusers_backend import DiffusersBackend
-
-    backend = DiffusersBackend(args.models_root, device=args.device, dtype=args.dtype, allow_pickle=args.allow_pickle)
+    backends = _make_backends(args)
     if not args.json:
-        _print_plan(describe(plan, TimingModel.load(backend.name)))
+        _print_plan(describe(plan, TimingModel.load(backends[0].name), backends=len(backends)))
     cancel = threading.Event()
     box: dict = {}
 
     def work() -> None:
         try:
-            box["run"] = run_grid(plan, backend, out_dir=out, resume=args.resume, cancel=cancel,
+            box["run"] = run_grid(plan, backends, out_dir=out, resume=args.resume, cancel=cancel,
                                   on_progress=None if args.json else _progress_printer())
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread and re-raised there
             box["error"] = exc
@@ -142,7 +161,8 @@ def handle(args: argparse.Namespace) -> int:
         print("\npromptlab: cancelling after the current step...", file=sys.stderr)
         thread.join()
     finally:
-        backend.close()
+        for backend in backends:
+            backend.close()
     if "error" in box:
         raise box["error"]
     run = box["run"]
