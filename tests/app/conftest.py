@@ -1,4 +1,4 @@
-"""AppTest helpers: pages run as scripts from the repository root (so `app_pages` imports)."""
+"""AppTest fixtures: pages run as scripts from the repository root (so `app_pages` imports)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,24 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
+@pytest.fixture(scope="session")
+def starter_db(tmp_path_factory) -> Path:
+    """The shipped starter tag database, built once per test session."""
+    import tagdb
+
+    return tagdb.ensure_starter_db(tmp_path_factory.mktemp("starter") / "tags.sqlite")
+
+
 @pytest.fixture
-def app_test(monkeypatch, tmp_path):
-    """Build an AppTest for a page file, run from the repo root with an empty models folder."""
+def app_test(monkeypatch, tmp_path, starter_db, _isolated_home):
+    """Build an AppTest for a page file, run from the repo root with an empty models folder and a
+    copy of the starter tag database in the test's PROMPTLAB_HOME."""
+    import shutil
+
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.chdir(REPO)
+    shutil.copy(starter_db, _isolated_home / "tags.sqlite")
     models = tmp_path / "models"
     models.mkdir()
     monkeypatch.setenv("PROMPTLAB_MODELS", str(models))
@@ -31,18 +43,6 @@ def app_test(monkeypatch, tmp_path):
         return at
 
     return make
-
-
-def texts(at) -> str:
-    """All visible text of a run (markdown, titles, captions, messages, labels, buttons)."""
-    parts: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success", "code"):
-        parts += [str(el.value) for el in getattr(at, kind)]
-    for kind in ("button", "text_input", "text_area", "selectbox", "toggle", "radio", "checkbox", "number_input"):
-        parts += [str(el.label) for el in getattr(at, kind)]
-    parts += [str(tab.label) for tab in at.tabs]
-    parts += [str(exp.label) for exp in at.expander]
-    return "\n".join(parts)
 
 
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")

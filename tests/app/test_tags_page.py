@@ -1,0 +1,64 @@
+"""Tags page (AppTest): stats, filters, charts, both languages, a broken database."""
+
+from __future__ import annotations
+
+import pytest
+
+from app_helpers import texts
+
+
+def test_stats_table_and_charts(app_test):
+    at = app_test("app_pages/tags.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Tags"].replace(",", "")) > 100
+    table = at.dataframe[0].value
+    assert {"Tag", "Category", "Posts", "Chinese"} <= set(table.columns)
+    posts = table["Posts"].dropna().tolist()
+    assert posts == sorted(posts, reverse=True)  # most used first
+    assert "1girl" in table["Tag"].tolist()
+    assert len(at.get("vega_lite_chart")) == 2
+    coverage = at.dataframe[1].value
+    assert set(coverage["% of tags"]) and coverage["% of tags"].between(0, 100).all()
+
+
+@pytest.mark.parametrize(
+    ("widget", "value", "check"),
+    [
+        ("tags.cats", [1], lambda df: set(df["Category"]) == {"Artist"}),
+        ("tags.min_posts", 1_000_000, lambda df: (df["Posts"] >= 1_000_000).all()),
+        ("tags.lang", "no_zh", lambda df: (df["Chinese"] == "").all()),
+        ("tags.text", "girl", lambda df: df["Tag"].str.contains("girl").all()),
+    ],
+    ids=["category", "post-count", "untranslated", "text"],
+)
+def test_filters(app_test, widget, value, check, _isolated_home, tmp_path):
+    import tagdb
+
+    csv = tmp_path / "extra.csv"
+    csv.write_text("painter_artist_x,1,4321,\nanother_artist_y,1,120,\n", encoding="utf-8")
+    tagdb.import_file(csv, "autocomplete", db=_isolated_home / "tags.sqlite")
+    at = app_test("app_pages/tags.py").run()
+    before = len(at.dataframe[0].value)
+    kinds = {"tags.cats": at.multiselect, "tags.min_posts": at.number_input, "tags.lang": at.selectbox,
+             "tags.text": at.text_input}
+    kinds[widget](key=widget).set_value(value)
+    at.run()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert 0 < len(df) < before and check(df)
+
+
+def test_switching_language_translates_the_page(app_test):
+    en = app_test("app_pages/tags.py").run()
+    zh = app_test("app_pages/tags.py", lang="zh").run()
+    assert "Tag database" in texts(en) and "标签数据库" in texts(zh)
+    assert "标签" in zh.dataframe[0].value.columns and "一般" in set(zh.dataframe[0].value["类别"])
+
+
+def test_unreadable_database_gives_a_message(app_test, _isolated_home):
+    at = app_test("app_pages/tags.py")
+    (_isolated_home / "tags.sqlite").write_bytes(b"garbage" * 1000)
+    at.run()
+    assert not at.exception
+    assert "cannot be used" in at.error[0].value
