@@ -1,0 +1,13 @@
+"""Image generation metadata: ``read`` it from any common tool's images, ``write`` A1111's.
+
+Extraction (``extract``: which chunk / EXIF field holds the bytes) is separate from the readers
+(``readers``: what the text means, one module per tool in one registry list).
+"""
+
+from __future__ import annotations
+
+from promptlab.metadata.model import ImageMetadata, ReaderResult
+from promptlab.metadata.reading import read
+from promptlab.metadata.write import write
+
+__all__ = ["ImageMetadata", "ReaderResult", "read", "write"]

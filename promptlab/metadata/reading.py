@@ -1,0 +1,129 @@
+"""``read``: extract the text items, ask the readers in registry order, fall back to the stealth
+payload, and put everything into one ``ImageMetadata``. Never raises on a bad image."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from promptlab.metadata.extract import Extracted, NotAnImageError, TextItem, extract
+from promptlab.metadata.model import ImageMetadata, ReaderResult
+
+
+def read(source: str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO, *,
+         stealth: str = "auto", convert_nai: bool = False) -> ImageMetadata:
+    """Read generation metadata from an image file, its bytes, or a binary stream.
+
+    ``stealth``: ``"auto"`` decodes pixels only for PNG/WebP images with alpha and no other
+    generation metadata; ``"always"`` also checks images that have other metadata and the RGB
+    low bits of lossless images without alpha; ``"never"`` decodes nothing.
+    ``convert_nai``: rewrite NovelAI prompts to A1111 syntax (the originals stay in ``details``).
+    """
+    if stealth not in ("auto", "always", "never"):
+        raise ValueError(f"stealth must be 'auto', 'always' or 'never', not {stealth!r}")
+    name = _source_name(source)
+    try:
+        stream, owned = _open(source)
+    except OSError as exc:
+        return ImageMetadata(name, error=f"cannot open file: {exc.strerror or exc}")
+    try:
+        return _read_stream(name, stream, stealth, convert_nai)
+    finally:
+        if owned:
+            stream.close()
+
+
+def _source_name(source: Any) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    return getattr(source, "name", None) or "<bytes>"
+
+
+def _open(source: Any) -> tuple[BinaryIO, bool]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source)), True
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a directory", str(path))
+        return open(path, "rb"), True
+    return source, False
+
+
+def _read_stream(name: str, stream: BinaryIO, stealth: str, convert_nai: bool) -> ImageMetadata:
+    from promptlab.metadata.readers import run_readers
+
+    try:
+        extracted = extract(stream)
+    except NotAnImageError as exc:
+        return ImageMetadata(name, error=str(exc))
+    except OSError as exc:
+        return ImageMetadata(name, error=f"cannot read file: {exc}")
+    warnings = list(extracted.warnings)
+    result, reader_warnings = run_readers(extracted)
+    warnings += reader_warnings
+    stealth_used = False
+    wants_stealth = stealth == "always" or (
+        stealth == "auto" and result is None and extracted.has_alpha and extracted.lossless)
+    if wants_stealth and extracted.container in ("PNG", "WebP"):
+        from promptlab.metadata.stealth import read_stealth
+
+        payload = read_stealth(stream, extracted, rgb=stealth == "always", warnings=warnings)
+        if payload is not None:
+            stealth_result, more = _read_payload(payload.text, payload.signature, extracted)
+            warnings += more
+            extracted = Extracted(extracted.container, extracted.width, extracted.height, extracted.has_alpha,
+                                  extracted.items + (TextItem("stealth", payload.text, f"alpha-LSB:{payload.signature}"),),
+                                  extracted.warnings, extracted.lossless)
+            if result is None and stealth_result is not None:
+                result = stealth_result
+                stealth_used = True
+    return _assemble(name, extracted, result, warnings, stealth_used, convert_nai)
+
+
+def _read_payload(text: str, signature: str, extracted: Extracted) -> tuple[ReaderResult | None, list[str]]:
+    """A stealth payload is NovelAI's metadata JSON or an A1111 infotext: read it like a chunk."""
+    from promptlab.metadata.readers import run_readers
+    from promptlab.metadata.readers._util import json_dict
+
+    data = json_dict(text)
+    if data is not None:
+        items = tuple(TextItem(str(k), v if isinstance(v, str) else str(v), f"alpha-LSB:{signature}[{k}]")
+                      for k, v in data.items())
+    else:
+        items = (TextItem("parameters", text, f"alpha-LSB:{signature}"),)
+    inner = Extracted(extracted.container, extracted.width, extracted.height, True, items, ())
+    result, warnings = run_readers(inner)
+    if result is not None:
+        result = ReaderResult(result.generator, result.params_list, ("stealth",), result.format + "+stealth",
+                              result.warnings, result.details)
+    return result, warnings
+
+
+def _assemble(name: str, extracted: Extracted, result: ReaderResult | None, warnings: list[str],
+              stealth_used: bool, convert_nai: bool) -> ImageMetadata:
+    raw: dict[str, str] = {}
+    for item in extracted.items:
+        raw.setdefault(item.key, item.text)
+    claimed = set(result.claimed) if result else set()
+    unclaimed = tuple(key for key in raw if key not in claimed)
+    locations = tuple(item.location for item in extracted.items if item.key in claimed)
+    if result is None:
+        return ImageMetadata(name, raw=raw, warnings=tuple(warnings), container=extracted.container,
+                             image_width=extracted.width, image_height=extracted.height, unclaimed=unclaimed)
+    params_list = result.params_list
+    details = dict(result.details)
+    warnings += result.warnings
+    if convert_nai and result.generator == "novelai":
+        from promptlab.metadata.readers.novelai import convert_to_a1111
+
+        params_list, details, more = convert_to_a1111(params_list, details, result.format)
+        warnings += more
+    return ImageMetadata(
+        name, generator=result.generator, params=params_list[0] if params_list else None, raw=raw,
+        warnings=tuple(dict.fromkeys(warnings)), params_list=params_list, format=result.format,
+        container=extracted.container, image_width=extracted.width, image_height=extracted.height,
+        locations=locations, unclaimed=unclaimed, details=details,
+    )

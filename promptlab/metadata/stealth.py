@@ -1,0 +1,98 @@
+"""The "stealth" payload some tools hide in the pixels' low bits (NovelAI, the A1111
+stealth-pnginfo extension, Forge): a 15-byte signature, a 32-bit bit-length, then the data,
+read column by column (x outer, y inner) from the alpha LSBs (``stealth_png*``) or from the
+R,G,B LSBs (``stealth_rgb*``); ``*comp`` payloads are gzip.
+
+Decoding pixels is the one expensive step of reading metadata, so it happens only when asked
+for by ``read`` (alpha images with no other metadata, or ``stealth="always"``), and never for
+images over ``MAX_STEALTH_PIXELS``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from promptlab.metadata.extract import MAX_TEXT_BYTES, Extracted
+
+MAX_STEALTH_PIXELS = 40_000_000
+_ALPHA_SIGNATURES = {b"stealth_pnginfo": False, b"stealth_pngcomp": True}
+_RGB_SIGNATURES = {b"stealth_rgbinfo": False, b"stealth_rgbcomp": True}
+_SIG_BITS = 15 * 8
+
+
+@dataclass(frozen=True)
+class StealthPayload:
+    signature: str      # "stealth_pngcomp", ...
+    text: str
+
+
+def read_stealth(stream: BinaryIO, extracted: Extracted, *, rgb: bool, warnings: list[str]) -> StealthPayload | None:
+    """Decode the pixels in ``stream`` and look for a stealth payload (alpha, then RGB if ``rgb``)."""
+    import numpy as np
+    from PIL import Image
+
+    width, height = extracted.width or 0, extracted.height or 0
+    if width * height > MAX_STEALTH_PIXELS:
+        warnings.append(f"image is {width}x{height}: too large to decode for a stealth payload "
+                        f"(limit {MAX_STEALTH_PIXELS:,} pixels); not checked")
+        return None
+    stream.seek(0)
+    try:
+        with Image.open(stream) as image:
+            if image.width * image.height > MAX_STEALTH_PIXELS:
+                warnings.append(f"image is {image.width}x{image.height}: too large to check for a stealth payload")
+                return None
+            image.load()
+            if image.mode == "P" and "transparency" in image.info:
+                image = image.convert("RGBA")
+            bands = image.getbands()
+            alpha = np.asarray(image.getchannel("A")) if "A" in bands else None
+            colour = np.asarray(image.convert("RGB")) if rgb else None
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        warnings.append(f"pixels could not be decoded to check for a stealth payload ({exc})")
+        return None
+    if alpha is not None:
+        found = _decode((alpha.T & 1).ravel(), _ALPHA_SIGNATURES, warnings)
+        if found is not None:
+            return found
+    if colour is not None:
+        return _decode((colour.transpose(1, 0, 2) & 1).ravel(), _RGB_SIGNATURES, warnings)
+    return None
+
+
+def _decode(bits, signatures: dict[bytes, bool], warnings: list[str]) -> StealthPayload | None:
+    import numpy as np
+
+    if bits.size < _SIG_BITS + 32:
+        return None
+    signature = np.packbits(bits[:_SIG_BITS]).tobytes()
+    if signature not in signatures:
+        return None
+    length = int.from_bytes(np.packbits(bits[_SIG_BITS:_SIG_BITS + 32]).tobytes(), "big")
+    start = _SIG_BITS + 32
+    if length > bits.size - start:
+        warnings.append(f"stealth payload claims {length} bits but the image holds {bits.size - start}; "
+                        "read what is there")
+        length = bits.size - start
+    data = np.packbits(bits[start:start + length]).tobytes()
+    if signatures[signature]:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = inflater.decompress(data, MAX_TEXT_BYTES)
+        except zlib.error as exc:
+            warnings.append(f"stealth payload ({signature.decode()}) is not valid gzip ({exc})")
+            return None
+        if inflater.unconsumed_tail:
+            warnings.append(f"stealth payload exceeds {MAX_TEXT_BYTES // 2**20} MiB; only the start was read")
+    return StealthPayload(signature.decode(), data.decode("utf-8", "replace"))
+
+
+def encode_stealth_bits(text: str, *, compressed: bool = True) -> bytes:
+    """The bit stream (as bytes) a writer puts into the alpha LSBs: signature, length, data."""
+    import gzip
+
+    data = gzip.compress(text.encode("utf-8")) if compressed else text.encode("utf-8")
+    signature = b"stealth_pngcomp" if compressed else b"stealth_pnginfo"
+    return signature + (len(data) * 8).to_bytes(4, "big") + data
