@@ -46,6 +46,8 @@ def detect_generator(params: GenerationParams, extras: dict[str, str]) -> str:
         return "sd-next"
     if "Civitai resources" in extras or "Civitai metadata" in extras or "Created Date" in extras:
         return "civitai"
+    if version.startswith("Fooocus"):  # Fooocus with its A1111 metadata scheme
+        return "fooocus"
     if version == "ComfyUI":
         return "comfyui"
     if version == "classic":
