@@ -1,0 +1,173 @@
+"""Build ComfyUI API-format txt2img workflows from GenerationParams (A1111 semantics where ComfyUI has them).
+
+The graph: CheckpointLoaderSimple -> LoraLoader per ``<lora:name:te[:unet]>`` -> CLIPSetLastLayer (clip
+skip) -> two CLIPTextEncode (prompt converted from A1111 syntax to ComfyUI's by promptlab.syntax) ->
+EmptyLatentImage -> KSampler -> [LatentUpscaleBy + second KSampler for hires fix] -> [VAELoader] ->
+VAEDecode -> SaveImage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from promptlab.errors import InvalidInputError
+from promptlab.params import GenerationParams
+
+# A1111 sampler name -> ComfyUI KSampler sampler_name
+SAMPLERS = {
+    "Euler a": "euler_ancestral",
+    "Euler": "euler",
+    "LMS": "lms",
+    "Heun": "heun",
+    "DPM2": "dpm_2",
+    "DPM2 a": "dpm_2_ancestral",
+    "DPM++ 2S a": "dpmpp_2s_ancestral",
+    "DPM++ 2M": "dpmpp_2m",
+    "DPM++ SDE": "dpmpp_sde",
+    "DPM++ 2M SDE": "dpmpp_2m_sde",
+    "DPM++ 3M SDE": "dpmpp_3m_sde",
+    "DPM fast": "dpm_fast",
+    "DPM adaptive": "dpm_adaptive",
+    "DDIM": "ddim",
+    "UniPC": "uni_pc",
+    "LCM": "lcm",
+    "Restart": "res_multistep",
+}
+# A1111 schedule type -> ComfyUI scheduler
+SCHEDULERS = {
+    None: "normal",
+    "Automatic": "normal",
+    "Uniform": "normal",
+    "Karras": "karras",
+    "Exponential": "exponential",
+    "SGM Uniform": "sgm_uniform",
+    "Simple": "simple",
+    "DDIM": "ddim_uniform",
+    "Beta": "beta",
+    "KL Optimal": "kl_optimal",
+}
+# A1111's legacy "DPM++ 2M Karras" style names
+_LEGACY_SUFFIXES = {" Karras": "Karras", " Exponential": "Exponential"}
+HIRES_UPSCALERS = {None: "nearest-exact", "Latent": "nearest-exact", "Latent (nearest-exact)": "nearest-exact",
+                   "Latent (bilinear)": "bilinear", "Latent (bicubic)": "bicubic", "Latent (area)": "area",
+                   "Latent (bislerp)": "bislerp"}
+
+
+@dataclass(frozen=True)
+class Workflow:
+    graph: dict[str, Any]
+    output_node: str
+    warnings: tuple[str, ...]
+
+
+def sampler_and_scheduler(sampler: str, schedule_type: str | None) -> tuple[str, str]:
+    for suffix, schedule in _LEGACY_SUFFIXES.items():
+        if sampler.endswith(suffix) and sampler[: -len(suffix)] in SAMPLERS:
+            sampler, schedule_type = sampler[: -len(suffix)], schedule_type or schedule
+    if sampler not in SAMPLERS:
+        raise InvalidInputError(
+            f"ComfyUI has no sampler for {sampler!r}. Supported: {', '.join(SAMPLERS)}."
+        )
+    if schedule_type not in SCHEDULERS:
+        raise InvalidInputError(
+            f"ComfyUI has no scheduler for schedule type {schedule_type!r}. "
+            f"Supported: {', '.join(k for k in SCHEDULERS if k)}."
+        )
+    return SAMPLERS[sampler], SCHEDULERS[schedule_type]
+
+
+def _lora_file(name: str, known: list[str] | None) -> str:
+    if not known:
+        return name if "." in name.rsplit("/", 1)[-1] else f"{name}.safetensors"
+    for candidate in known:
+        stem = candidate.rsplit(".", 1)[0]
+        if candidate == name or stem == name or stem.rsplit("/", 1)[-1] == name:
+            return candidate
+    raise InvalidInputError(f"The ComfyUI server has no LoRA {name!r}. It has: {', '.join(known[:30])}.")
+
+
+def build_txt2img(
+    params: GenerationParams,
+    *,
+    checkpoint: str,
+    seed: int,
+    loras_available: list[str] | None = None,
+    filename_prefix: str = "promptlab",
+) -> Workflow:
+    from promptlab import syntax
+
+    warnings: list[str] = []
+    sampler, scheduler = sampler_and_scheduler(params.sampler, params.schedule_type)
+    positive_text, networks = syntax.extra_networks(params.prompt)
+    negative_text, negative_networks = syntax.extra_networks(params.negative_prompt)
+    if negative_networks:
+        warnings.append("LoRA tags in the negative prompt are ignored (A1111 ignores them too).")
+    converted = syntax.convert(positive_text, src="a1111", dst="comfy")
+    converted_negative = syntax.convert(negative_text, src="a1111", dst="comfy")
+    warnings.extend(converted.warnings + converted.losses + converted_negative.losses)
+
+    graph: dict[str, Any] = {}
+    graph["1"] = {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": checkpoint}}
+    model, clip, vae = ["1", 0], ["1", 1], ["1", 2]
+    next_id = 10
+    for network in networks:
+        if network.kind not in ("lora", "lyco"):
+            warnings.append(f"<{network.kind}:{network.name}> is not supported on ComfyUI and was left out.")
+            continue
+        try:
+            te = float(network.args[0]) if network.args else 1.0
+            unet = float(network.args[1]) if len(network.args) > 1 else te
+        except ValueError:
+            raise InvalidInputError(f"<lora:{network.name}:...> has a weight that is not a number.") from None
+        node = str(next_id)
+        next_id += 1
+        graph[node] = {
+            "class_type": "LoraLoader",
+            "inputs": {"lora_name": _lora_file(network.name, loras_available), "strength_model": unet,
+                       "strength_clip": te, "model": model, "clip": clip},
+        }
+        model, clip = [node, 0], [node, 1]
+    if params.clip_skip > 1:
+        graph["2"] = {"class_type": "CLIPSetLastLayer", "inputs": {"stop_at_clip_layer": -params.clip_skip, "clip": clip}}
+        clip = ["2", 0]
+    graph["3"] = {"class_type": "CLIPTextEncode", "inputs": {"text": converted.text, "clip": clip}}
+    graph["4"] = {"class_type": "CLIPTextEncode", "inputs": {"text": converted_negative.text, "clip": clip}}
+    graph["5"] = {"class_type": "EmptyLatentImage",
+                  "inputs": {"width": params.width, "height": params.height, "batch_size": 1}}
+    graph["6"] = {
+        "class_type": "KSampler",
+        "inputs": {"seed": seed, "steps": params.steps, "cfg": params.cfg_scale, "sampler_name": sampler,
+                   "scheduler": scheduler, "denoise": 1.0, "model": model, "positive": ["3", 0],
+                   "negative": ["4", 0], "latent_image": ["5", 0]},
+    }
+    latent = ["6", 0]
+    if params.hires_upscale or params.hires_resize_x:
+        method = HIRES_UPSCALERS.get(params.hires_upscaler)
+        if method is None:
+            warnings.append(f"Hires upscaler {params.hires_upscaler!r} is not a latent upscaler; using nearest-exact.")
+            method = "nearest-exact"
+        if params.hires_resize_x and params.hires_resize_y:
+            graph["7"] = {"class_type": "LatentUpscale", "inputs": {
+                "upscale_method": method, "width": params.hires_resize_x, "height": params.hires_resize_y,
+                "crop": "disabled", "samples": latent}}
+        else:
+            graph["7"] = {"class_type": "LatentUpscaleBy",
+                          "inputs": {"upscale_method": method, "scale_by": params.hires_upscale, "samples": latent}}
+        hr_sampler, hr_scheduler = sampler_and_scheduler(
+            params.hires_sampler or params.sampler, params.hires_schedule_type or params.schedule_type)
+        graph["8"] = {
+            "class_type": "KSampler",
+            "inputs": {"seed": seed, "steps": params.hires_steps or params.steps,
+                       "cfg": params.hires_cfg_scale or params.cfg_scale, "sampler_name": hr_sampler,
+                       "scheduler": hr_scheduler,
+                       "denoise": 0.7 if params.denoising_strength is None else params.denoising_strength,
+                       "model": model, "positive": ["3", 0], "negative": ["4", 0], "latent_image": ["7", 0]},
+        }
+        latent = ["8", 0]
+    if params.vae:
+        graph["9"] = {"class_type": "VAELoader", "inputs": {"vae_name": params.vae}}
+        vae = ["9", 0]
+    graph["20"] = {"class_type": "VAEDecode", "inputs": {"samples": latent, "vae": vae}}
+    graph["21"] = {"class_type": "SaveImage", "inputs": {"filename_prefix": filename_prefix, "images": ["20", 0]}}
+    return Workflow(graph=graph, output_node="21", warnings=tuple(dict.fromkeys(warnings)))
