@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-batch", type=int, default=16, help="most images per request, batch_size x n_iter")
     p.add_argument("--max-queue", type=int, default=1000, help="most jobs waiting (default 1000)")
     p.add_argument("--allow-pickle", action="store_true", help="allow .ckpt/.pt checkpoints (weights_only)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--log-level", default="info")
     p.set_defaults(func=run)
 
@@ -69,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
         raise missing_dependency("uvicorn", "serve") from None
     from promptlab.backend.diffusers_backend import DiffusersBackend
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     devices = [d.strip() for d in args.devices.split(",") if d.strip()] or ["auto"]
     root = Path(args.models_dir) if args.models_dir else None
     backends = [DiffusersBackend(root, device=d, allow_pickle=args.allow_pickle) for d in devices]
