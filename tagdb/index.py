@@ -112,16 +112,8 @@ def build_entries(table: TagTable, pinyins: dict[tuple[int, str], str]) -> tuple
         add(key, i, LEVEL_FULL, 0, name, "en")
         if " " in key:
             add(key.replace(" ", ""), i, LEVEL_COMPACT, 0, name, "en")
-            pos = key.find(" ")
-            while pos >= 0:
-                if pos + 1 < len(key) and key[pos + 1] != " ":
-                    add(key[pos + 1:], i, LEVEL_WORD, 0, name, "en")
-                pos = key.find(" ", pos + 1)
         for alias in aliases.get(i, ()):
-            akey = _fast_key(alias)
-            add(akey, i, LEVEL_FULL, 1, alias, "en")
-            if " " in akey:
-                add(akey.replace(" ", ""), i, LEVEL_COMPACT, 1, alias, "en")
+            add(_fast_key(alias), i, LEVEL_FULL, 1, alias, "en")
         for lang, text in translations.get(i, ()):
             if not has_cjk(text):
                 continue  # romanised "translations" (mostly machine-made artist names) add only noise
@@ -170,8 +162,24 @@ class SearchIndex:
         self.trans_len = lengths - 1
         self.trans_lang = np.array([codes[x] for x in trans.langs], dtype=np.int8)
         # Fuzzy trigram index over full names and aliases
-        self.fuzzy_rows = np.flatnonzero(self.row_level == LEVEL_FULL)
-        self._build_trigrams([self.keys[r] for r in self.fuzzy_rows])
+        self.fuzzy_rows = np.flatnonzero((self.row_level == LEVEL_FULL) & (self.row_lang == 0))
+        full_keys = [self.keys[r] for r in self.fuzzy_rows]
+        self._build_trigrams(full_keys)
+        # Word-prefix table: "hair" finds "long hair" (searched only when prefixes do not fill the page)
+        suffixes: list[str] = []
+        owners: list[int] = []
+        for r in np.flatnonzero((self.row_level == LEVEL_FULL) & (self.row_via == 0)).tolist():
+            key = self.keys[r]
+            pos = key.find(" ")
+            while pos >= 0:
+                if pos + 1 < len(key) and key[pos + 1] != " ":
+                    suffixes.append(key[pos + 1:])
+                    owners.append(r)
+                pos = key.find(" ", pos + 1)
+        word_order = sorted(range(len(suffixes)), key=suffixes.__getitem__)
+        self.word_keys = [suffixes[j] for j in word_order]
+        self.word_rows = np.array(owners, dtype=np.int64)[np.array(word_order, dtype=np.int64)] \
+            if owners else np.zeros(0, np.int64)
 
     # ---------------------------------------------------------------- trigram index
     def _build_trigrams(self, keys: list[str]) -> None:
@@ -239,6 +247,8 @@ class SearchIndex:
             self._search_translations(q, limit, categories, langs, offer)
         else:
             self._search_prefix(q, limit, categories, langs, offer)
+            if len(best) < limit and allow_en:
+                self._search_words(q, limit, categories, offer)
             if len(best) < limit and len(q) >= 3 and allow_en:
                 self._search_fuzzy(q, limit, categories, offer)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.table.names[kv[0]]))[:limit]
@@ -288,6 +298,26 @@ class SearchIndex:
             level = int(self.row_level[r])
             offer(int(self.row_tag[r]), (EXACT_SCORE if r < exact_hi else PREFIX_SCORE)[level],
                   self.row_text[r], VIA_CODES[self.row_via[r]])
+
+    def _search_words(self, q, limit, categories, offer) -> None:
+        lo = bisect_left(self.word_keys, q)
+        hi = bisect_left(self.word_keys, q + "\U0010ffff", lo)
+        if lo == hi:
+            return
+        exact_hi = bisect_right(self.word_keys, q, lo, hi)
+        positions = np.arange(lo, hi)
+        rows = self.word_rows[lo:hi]
+        if categories is not None:
+            keep = np.isin(self.row_cat[rows], np.fromiter(categories, dtype=np.int64))
+            rows, positions = rows[keep], positions[keep]
+        if not len(rows):
+            return
+        scores = np.where(positions < exact_hi, EXACT_SCORE[LEVEL_WORD], PREFIX_SCORE[LEVEL_WORD])
+        tags = self.row_tag[rows]
+        values = ((scores.astype(np.int64) * 10) << POP_BITS) | self._pops[tags]
+        for j in self._top(values, tags, limit):
+            r = int(rows[j])
+            offer(int(self.row_tag[r]), int(scores[j]), self.row_text[r], VIA_CODES[self.row_via[r]])
 
     def _search_translations(self, q, limit, categories, langs, offer) -> None:
         starts = [m.start() for m in re.finditer(re.escape(q), self.trans_text)]
