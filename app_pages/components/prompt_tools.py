@@ -159,27 +159,13 @@ class TokenView:
 
 
 def token_view(text: str, *, steps: int = 20, positive: bool = True) -> TokenView:
-    """A1111's token counter: extra networks removed, ``AND`` split, every scheduled variant
-    counted; the longest one is shown, chunk by chunk."""
-    from promptlab.syntax import extra_networks
-    from promptlab.syntax.a1111 import get_learned_conditioning_prompt_schedules, get_multicond_prompt_list
-    from promptlab.tokens import chunk_prompt, get_tokenizer
+    """A1111's token counter (``promptlab.tokens.count_prompt_tokens``: extra networks removed,
+    ``AND`` split, every scheduled variant counted); the longest variant is shown chunk by chunk."""
+    from promptlab.tokens import chunk_text, count_prompt_tokens
 
-    stripped, _networks = extra_networks(text)
-    variants: list[str]
-    try:
-        flat = get_multicond_prompt_list([stripped])[1] if positive else [stripped]
-        schedules = get_learned_conditioning_prompt_schedules(flat, steps)
-        variants = [t for schedule in schedules for _step, t in schedule] or [stripped]
-    except (ValueError, TypeError, IndexError) as exc:  # lark errors subclass these; A1111 falls back too
-        variants, error = [stripped], str(exc)
-    else:
-        error = ""
-    reports = [chunk_prompt(v) for v in dict.fromkeys(variants)]
-    best = max(reports, key=lambda r: r.total)
-    tok = get_tokenizer()
-    chunks = tuple((c.count, tok.decode(list(c.content_ids))) for c in best.chunks)
-    return TokenView(total=best.total, target=best.target, chunks=chunks, error=error)
+    result = count_prompt_tokens(text, steps=steps, negative=not positive)
+    chunks = tuple((c.count, chunk_text(c)) for c in result.longest.report.chunks)
+    return TokenView(total=result.total, target=result.target, chunks=chunks, error="; ".join(result.warnings))
 
 
 # -- syntax highlighting -------------------------------------------------------------------------

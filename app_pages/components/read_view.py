@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
@@ -31,8 +30,7 @@ def read_upload(upload: Any, lang: str) -> str | tuple[str, bytes, Any]:
 
 
 def _nai_source(meta: Any) -> str:
-    text = json.dumps(meta.details, default=str) + " " + " ".join(meta.raw.get(k, "") for k in ("Software", "Source"))
-    return "nai4" if ("V4" in text or "v4_prompt" in text) else "nai3"
+    return str(meta.details.get("nai_version", "nai3"))
 
 
 def metadata_table(results: list[tuple[str, bytes, Any]], lang: str) -> pd.DataFrame:

@@ -98,3 +98,19 @@ def test_configurable_path(app_test, lib, tmp_path):
 def test_chinese(app_test, lib):
     at = app_test("app_pages/library.py", lang="zh").run()
     assert "收藏库" in texts(at) and "Saved prompts" not in texts(at)
+
+
+def test_import_json(app_test, lib, tmp_path):
+    data = lib.export_json().encode()
+    other = tmp_path / "other.sqlite"
+    at = app_test("app_pages/library.py", library__path=str(other)).run()
+    at.file_uploader(key="library.import_file").set_value(("lib.json", data, "application/json"))
+    at.run()
+    at.button(key="library.import_go").click().run()
+    assert "Imported 2 prompts" in at.success[0].value
+    assert len(Library(other).prompts()) == 2
+    at.file_uploader(key="library.import_file").set_value(("bad.json", b"[1, 2]", "application/json"))
+    at.run()
+    at.button(key="library.import_go").click().run()
+    assert "not a promptlab library export" in at.error[0].value
+    assert len(Library(other).prompts()) == 2

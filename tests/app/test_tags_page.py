@@ -62,3 +62,28 @@ def test_unreadable_database_gives_a_message(app_test, _isolated_home):
     at.run()
     assert not at.exception
     assert "cannot be used" in at.error[0].value
+
+
+def test_import_a_tag_file(app_test):
+    at = app_test("app_pages/tags.py").run()
+    before = int(at.metric[0].value.replace(",", ""))
+    at.selectbox(key="tags.fmt").set_value("autocomplete")
+    at.file_uploader(key="tags.upload").set_value(("more.csv", b"brand_new_tag_q,0,50,\nsecond_new_tag_q,4,70,\n", "text/csv"))
+    at.run()
+    at.button(key="tags.import_go").click().run()
+    assert not at.exception
+    assert "tags added 2" in at.success[0].value
+    at.run()
+    assert int(at.metric[0].value.replace(",", "")) == before + 2
+
+
+def test_import_of_a_bad_file_leaves_the_database_alone(app_test):
+    at = app_test("app_pages/tags.py").run()
+    before = at.metric[0].value
+    at.selectbox(key="tags.fmt").set_value("presets")
+    at.file_uploader(key="tags.upload").set_value(("bad.json", b"{not json", "application/json"))
+    at.run()
+    at.button(key="tags.import_go").click().run()
+    assert not at.exception
+    assert "database is unchanged" in at.error[0].value
+    assert at.run().metric[0].value == before
