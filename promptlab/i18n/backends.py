@@ -1,0 +1,26 @@
+STRINGS = {
+    "backends.title": {"en": "Backends", "zh": "生成后端"},
+    "backends.use_local": {"en": "Use this machine (local diffusers)", "zh": "使用本机（本地 diffusers）"},
+    "backends.kind": {"en": "Server type", "zh": "服务器类型"},
+    "backends.kind.a1111": {"en": "A1111 / Forge / SD.Next (--api)", "zh": "A1111 / Forge / SD.Next（--api）"},
+    "backends.kind.serve": {"en": "promptlab serve", "zh": "promptlab serve"},
+    "backends.kind.comfyui": {"en": "ComfyUI", "zh": "ComfyUI"},
+    "backends.url": {"en": "URL", "zh": "地址"},
+    "backends.auth": {"en": "user:password (optional)", "zh": "用户名:密码（可选）"},
+    "backends.add": {"en": "Add backend", "zh": "添加后端"},
+    "backends.remove": {"en": "Remove", "zh": "移除"},
+    "backends.check": {"en": "Check", "zh": "检测"},
+    "backends.state.ok": {"en": "online — {models} models", "zh": "在线 —— {models} 个模型"},
+    "backends.state.down": {"en": "unreachable: {error}", "zh": "无法连接：{error}"},
+    "backends.state.unknown": {"en": "not checked yet", "zh": "尚未检测"},
+    "backends.invalid": {"en": "Cannot add this backend: {error}", "zh": "无法添加该后端：{error}"},
+    "backends.duplicate": {"en": "{url} is already in the list.", "zh": "{url} 已在列表中。"},
+    "backends.none": {
+        "en": "No backend selected. Tick 'Use this machine' or add a server by URL.",
+        "zh": "未选择后端。请勾选“使用本机”，或按地址添加服务器。",
+    },
+    "backends.spread": {
+        "en": "{count} backends: work is spread over them, one job at a time each.",
+        "zh": "共 {count} 个后端：任务分摊到各后端，每个后端一次执行一个任务。",
+    },
+}
