@@ -45,7 +45,8 @@ def register(subparsers) -> None:
     c = p.add_argument_group("CLIP options")
     c.add_argument("--family", choices=("sd1", "sd2", "sdxl"), default="sd1", help="pick the CLIP model for this SD family")
     c.add_argument("--clip-model", default=None, help="open_clip name/pretrained, e.g. ViT-L-14/openai")
-    c.add_argument("--caption-model", default="blip-large", help="blip-base, blip-large, blip2-2.7b, git-large-coco ...")
+    c.add_argument("--caption-model", default="blip-large",
+                   help="blip-base, blip-large, blip2-2.7b, blip2-flan-t5-xl, git-large-coco, or none (negative mode)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run_interrogate)
 
@@ -162,7 +163,9 @@ def _print_entry(entry: dict) -> None:
 def _run_clip(args, paths: list[Path]) -> int:
     from promptlab.interrogate.clip import ClipSettings, load_interrogator
 
-    settings = ClipSettings.for_family(args.family, clip_model=args.clip_model, caption_model=args.caption_model)
+    caption_model = None if args.caption_model.lower() == "none" else args.caption_model
+    settings = ClipSettings.for_family(args.family, clip_model=args.clip_model, caption_model=caption_model,
+                                       batch_size=args.batch_size, device="auto" if args.device == "auto" else args.device)
     interrogator = load_interrogator(settings)
     prompts = interrogator.interrogate(paths, mode=args.clip)
     out = [{"image": str(p), "mode": args.clip, "clip_model": settings.clip_model,

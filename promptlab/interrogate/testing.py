@@ -163,3 +163,51 @@ def build_vit_tagger(path: Path, num_labels: int, *, size: int = 448, patch: int
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(path))
     return path
+
+
+TINY_CAPTION_WORDS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "photo", "of", "cat", "dog", "red", "blue",
+                      "picture", "girl", "with", "long", "hair")
+
+
+def make_tiny_clip_parts(seed: int = 0) -> dict:
+    """Random tiny open_clip CLIP (SimpleTokenizer-compatible: 77 tokens, 49408 vocab) and a tiny BLIP
+    captioner with its processor, built from configs: no downloads. Keys match ``load_interrogator``."""
+    import torch
+    from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
+    from open_clip.transform import image_transform
+    from transformers import BertTokenizerFast, BlipConfig, BlipForConditionalGeneration, BlipImageProcessor, BlipProcessor
+
+    torch.manual_seed(seed)
+    clip = CLIP(embed_dim=16,
+                vision_cfg=CLIPVisionCfg(layers=1, width=32, patch_size=8, image_size=32, head_width=16),
+                text_cfg=CLIPTextCfg(context_length=77, vocab_size=49408, width=32, heads=2, layers=1)).eval()
+    words = TINY_CAPTION_WORDS
+    tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate(words)})
+    processor = BlipProcessor(image_processor=BlipImageProcessor(size={"height": 32, "width": 32}),
+                              tokenizer=tokenizer)
+    config = BlipConfig(
+        text_config=dict(vocab_size=len(words), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=37, bos_token_id=2, sep_token_id=3, pad_token_id=0,
+                         max_position_embeddings=64),
+        vision_config=dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37,
+                           image_size=32, patch_size=8),
+        projection_dim=16,
+    )
+    caption = BlipForConditionalGeneration(config).eval()
+    return {"clip_model": clip, "clip_preprocess": image_transform(32, is_train=False),
+            "caption_model": caption, "caption_processor": processor}
+
+
+def write_term_lists(folder: Path, size: int = 40) -> Path:
+    """Small stand-ins for clip-interrogator's term lists (artists, flavors, mediums, movements, negative)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lists = {
+        "artists.txt": [f"artist {i}" for i in range(size)],
+        "flavors.txt": [f"flavor {i}" for i in range(size * 3)],
+        "mediums.txt": ["a photograph", "an oil painting", "a digital painting", "a sketch"],
+        "movements.txt": ["impressionism", "baroque", "pop art"],
+        "negative.txt": ["blurry", "ugly", "lowres", "watermark"],
+    }
+    for name, items in lists.items():
+        (folder / name).write_text("\n".join(items) + "\n", encoding="utf-8")
+    return folder
