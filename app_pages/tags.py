@@ -80,16 +80,22 @@ with tab_import:
     st.divider()
     st.subheader(t("tags.update.title", L))
     st.caption(t("tags.update.help", L))
-    update = getattr(tagdb, "update_from_danbooru", None)
-    min_count = st.number_input(t("tags.update.min_posts", L), min_value=0, value=100, step=50, key="tags.update_min")
-    if st.button(t("tags.update.go", L), key="tags.update_go", disabled=update is None):
+    u0, u1, u2 = st.columns([3, 2, 1], vertical_alignment="bottom")
+    base_url = u0.text_input(t("tags.update.url", L), value="https://danbooru.donmai.us", key="tags.update_url")
+    min_count = u1.number_input(t("tags.update.min_posts", L), min_value=0, value=25, step=25, key="tags.update_min")
+    restart = u2.toggle(t("tags.update.restart", L), key="tags.update_restart", help=t("tags.update.restart_help", L))
+    if st.button(t("tags.update.go", L), key="tags.update_go"):
+        from tagdb.importers.danbooru_api import DanbooruUpdate
+
+        status = st.status(t("tags.update.running", L), expanded=True)
         try:
-            with st.spinner(t("tags.update.running", L)):
-                report = update(db=tag_db_path(), min_post_count=int(min_count))
-            st.success(report.summary())
+            updater = DanbooruUpdate(tag_db_path(), base_url=base_url.strip(), min_posts=int(min_count),
+                                     retries=1, progress=status.write)
+            report = updater.run(restart=restart)
+            status.update(label=report.summary(), state="complete")
             tag_table.tag_frame.clear()
         except (tagdb.TagDBError, OSError) as exc:
+            status.update(label=t("tags.update.failed", L, error=exc), state="error")
             st.error(t("tags.update.failed", L, error=exc))
-    if update is None:
-        st.caption(t("tags.update.cli", L))
-        st.code("promptlab tags update", language="bash")
+    st.caption(t("tags.update.cli", L))
+    st.code("promptlab tags update --min-posts 25", language="bash")

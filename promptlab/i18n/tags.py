@@ -52,5 +52,11 @@ STRINGS = {
     "tags.update.go": {"en": "Update now", "zh": "立即更新"},
     "tags.update.running": {"en": "Downloading from Danbooru…", "zh": "正在从 Danbooru 下载…"},
     "tags.update.failed": {"en": "Update failed, the database is unchanged: {error}", "zh": "更新失败，数据库未改动：{error}"},
-    "tags.update.cli": {"en": "Online update is not available in this build; from a terminal:", "zh": "当前版本的界面不支持在线更新；请在终端运行："},
+    "tags.update.cli": {"en": "The same from a terminal (resumable):", "zh": "也可以在终端运行（可断点续传）：", },
+    "tags.update.url": {"en": "Danbooru address (or a mirror)", "zh": "Danbooru 地址（或镜像）"},
+    "tags.update.restart": {"en": "Start over", "zh": "从头开始"},
+    "tags.update.restart_help": {
+        "en": "An interrupted update resumes where it stopped unless you start over.",
+        "zh": "中断的更新会从中断处继续，除非选择从头开始。",
+    },
 }

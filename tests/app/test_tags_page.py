@@ -87,3 +87,18 @@ def test_import_of_a_bad_file_leaves_the_database_alone(app_test):
     assert not at.exception
     assert "database is unchanged" in at.error[0].value
     assert at.run().metric[0].value == before
+
+
+def test_update_offline_reports_and_keeps_the_database(app_test):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: connection refused at once
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    at = app_test("app_pages/tags.py").run()
+    before = at.metric[0].value
+    at.text_input(key="tags.update_url").set_value(f"http://127.0.0.1:{port}")
+    at.button(key="tags.update_go").click().run()
+    assert not at.exception
+    assert "database is unchanged" in at.error[0].value
+    assert at.run().metric[0].value == before
