@@ -1,0 +1,336 @@
+"""A1111-compatible conditioning for diffusers pipelines, passed in as ``prompt_embeds``.
+
+``build_conditioning`` reads the prompt as AUTOMATIC1111 does (``shared/spec/weighting.md``):
+schedules (``[a:b:when]``, ``[a|b]``) per step, emphasis, 75-token windows with comma backtrack and
+``BREAK``, textual-inversion embeddings, CLIP skip in A1111's numbering, SD2's OpenCLIP padding and
+SDXL's two encoders (penultimate layers concatenated, pooled output from the second). Each distinct
+scheduled text is encoded once; ``Conditioning.pipeline_kwargs()`` gives the kwargs for the
+pipeline call, with a ``callback_on_step_end`` that swaps the embeddings at the steps where the prompt
+changes.
+
+Differences from A1111, all deliberate and reported in ``Conditioning.warnings`` where they apply:
+- prompt and negative prompt of different lengths are padded with the encoded empty prompt (A1111's
+  "pad prompt/negative prompt to be same length" option) because diffusers batches them together;
+- ``AND`` (composable diffusion) is not available through ``prompt_embeds``: only the first part is
+  used, with a warning; a single part's trailing ``:weight`` is ignored, with a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from promptlab.backend.text_encode import EMPTY_CHUNK, ClipEncoder, encode_texts, encode_window
+from promptlab.errors import InvalidInputError
+from promptlab.tokens import EOS, Emphasis, check_comma_backtrack, chunk_prompt
+
+if TYPE_CHECKING:
+    import torch
+
+    from promptlab.backend.embeddings import Embedding, EmbeddingSet
+
+StepCallback = Callable[[Any, int, Any, dict], "dict | None"]
+
+
+@dataclass(frozen=True, eq=False)
+class ConditioningStep:
+    """The tensors used while the 0-based step index ``i <= end_step`` (A1111's rule)."""
+
+    end_step: int
+    prompt_embeds: torch.Tensor  # (1, tokens, channels)
+    negative_prompt_embeds: torch.Tensor
+    pooled_prompt_embeds: torch.Tensor | None = None  # (1, P): SDXL only
+    negative_pooled_prompt_embeds: torch.Tensor | None = None
+    prompt: str = ""
+    negative_prompt: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Conditioning:
+    family: str  # "sd1", "sd2", "sdxl"
+    steps: tuple[ConditioningStep, ...]
+    warnings: tuple[str, ...] = ()
+    extra_params: Mapping[str, str] = field(default_factory=dict)  # infotext additions (Emphasis, TI hashes)
+    used_embeddings: tuple[str, ...] = ()
+    token_counts: tuple[int, int] = (0, 0)  # A1111 counters of prompt and negative prompt
+
+    @property
+    def switch_steps(self) -> tuple[int, ...]:
+        """0-based step indices at which the conditioning changes."""
+        return tuple(entry.end_step + 1 for entry in self.steps[:-1])
+
+    def at_step(self, step: int) -> ConditioningStep:
+        for entry in self.steps:
+            if step <= entry.end_step:
+                return entry
+        return self.steps[-1]
+
+    def pipeline_kwargs(self, callback: StepCallback | None = None, *, tensor_inputs: Sequence[str] = ()) -> dict:
+        """kwargs for ``pipe(...)``: embeddings for step 0 and, when the prompt changes during sampling or
+        ``callback`` is given, ``callback_on_step_end`` (+ its tensor inputs). ``callback(pipe, step,
+        timestep, kwargs)`` is chained after the switch; ``tensor_inputs`` adds inputs it needs (``latents``)."""
+        first = self.steps[0]
+        kwargs: dict[str, Any] = {
+            "prompt_embeds": first.prompt_embeds,
+            "negative_prompt_embeds": first.negative_prompt_embeds,
+        }
+        if self.family == "sdxl":
+            kwargs["pooled_prompt_embeds"] = first.pooled_prompt_embeds
+            kwargs["negative_pooled_prompt_embeds"] = first.negative_pooled_prompt_embeds
+        switching = len(self.steps) > 1
+        if not switching and callback is None:
+            return kwargs
+        inputs = list(dict.fromkeys([*tensor_inputs]))
+        if switching:
+            inputs = list(dict.fromkeys(["prompt_embeds", *(["add_text_embeds"] if self.family == "sdxl" else []), *inputs]))
+        kwargs["callback_on_step_end"] = _StepSwitcher(self, callback if callback else None, switching)
+        kwargs["callback_on_step_end_tensor_inputs"] = inputs
+        return kwargs
+
+
+class _StepSwitcher:
+    """``callback_on_step_end``: after step i, put in the conditioning of step i + 1."""
+
+    def __init__(self, cond: Conditioning, callback: StepCallback | None, switching: bool) -> None:
+        self.cond, self.callback, self.switching = cond, callback, switching
+
+    def __call__(self, pipe: Any, step: int, timestep: Any, kwargs: dict) -> dict:
+        update: dict = {}
+        if self.switching:
+            now, nxt = self.cond.at_step(step), self.cond.at_step(step + 1)
+            if nxt is not now:
+                cfg = bool(getattr(pipe, "do_classifier_free_guidance", True))
+                update["prompt_embeds"] = _batched(
+                    nxt.negative_prompt_embeds, nxt.prompt_embeds, kwargs["prompt_embeds"], cfg
+                )
+                if self.cond.family == "sdxl" and "add_text_embeds" in kwargs:
+                    update["add_text_embeds"] = _batched(
+                        nxt.negative_pooled_prompt_embeds, nxt.pooled_prompt_embeds, kwargs["add_text_embeds"], cfg
+                    )
+                kwargs = {**kwargs, **update}
+        if self.callback is not None:
+            result = self.callback(pipe, step, timestep, kwargs)
+            if result:
+                update.update(result)
+        return update
+
+
+def _batched(negative: torch.Tensor, positive: torch.Tensor, current: torch.Tensor, cfg: bool) -> torch.Tensor:
+    import torch
+
+    halves = 2 if cfg else 1
+    repeat = max(1, current.shape[0] // halves)
+    reps = (repeat,) + (1,) * (positive.dim() - 1)
+    parts = [negative.repeat(*reps), positive.repeat(*reps)] if cfg else [positive.repeat(*reps)]
+    return torch.cat(parts).to(device=current.device, dtype=current.dtype)
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def build_conditioning(
+    pipe: Any,
+    prompt: str,
+    negative_prompt: str = "",
+    *,
+    steps: int,
+    clip_skip: int = 1,
+    emphasis: str | Emphasis = "Original",
+    comma_backtrack: int = 20,
+    embeddings: EmbeddingSet | Mapping[str, Embedding] | None = None,
+    hires_steps: int | None = None,
+    sdxl_clip_l_skip: bool = False,
+) -> Conditioning:
+    """Conditioning of ``prompt``/``negative_prompt`` for ``pipe`` (a StableDiffusionPipeline or
+    StableDiffusionXLPipeline); ``prompt`` already has ``<lora:...>`` removed. ``steps`` are the
+    sampling steps (with ``hires_steps``: the hires pass, as A1111's schedules)."""
+    from promptlab.syntax.a1111 import get_learned_conditioning_prompt_schedules, get_multicond_prompt_list
+
+    # 1. check inputs
+    mode = Emphasis.parse(emphasis)
+    check_comma_backtrack(comma_backtrack)
+    _check_positive_int("steps", steps)
+    _check_positive_int("clip_skip", clip_skip)
+    if hires_steps is not None:
+        _check_positive_int("hires_steps", hires_steps)
+    warnings: list[str] = []
+
+    # 2. encoders and embeddings this model can use
+    family, encoders = _encoders_for(pipe, clip_skip, sdxl_clip_l_skip, warnings)
+    usable = _usable_embeddings(embeddings, encoders, warnings)
+    vector_counts = {name: emb.vectors for name, emb in usable.items()}
+
+    # 3. AND parts and schedules
+    indexes, parts, _ = get_multicond_prompt_list([prompt])
+    first_index, first_weight = indexes[0][0]
+    if len(indexes[0]) > 1:
+        warnings.append(
+            f"AND (composable diffusion) is not supported by the local backend: only the first part "
+            f"{parts[first_index].strip()!r} is used; the other {len(indexes[0]) - 1} part(s) are ignored."
+        )
+    elif first_weight != 1.0:
+        warnings.append(f"The prompt's trailing weight :{first_weight:g} (composable diffusion) is ignored.")
+    positive_text = parts[first_index]
+    pos_schedule = get_learned_conditioning_prompt_schedules([positive_text], steps, hires_steps)[0]
+    neg_schedule = get_learned_conditioning_prompt_schedules([negative_prompt], steps, hires_steps)[0]
+
+    # 4. chunk each distinct text (A1111 encodes a schedule's texts together: counts keep its means)
+    def chunked(schedule: list) -> tuple[list[str], list[int], list]:
+        texts = list(dict.fromkeys(text for _, text in schedule))
+        counts = [sum(1 for _, t in schedule if t == text) for text in texts]
+        reports = [
+            chunk_prompt(t, comma_backtrack=comma_backtrack, emphasis=mode, embeddings=vector_counts or None)
+            for t in texts
+        ]
+        return texts, counts, reports
+
+    pos_texts, pos_counts, pos_reports = chunked(pos_schedule)
+    neg_texts, neg_counts, neg_reports = chunked(neg_schedule)
+    used = sorted({s.name for r in pos_reports + neg_reports for c in r.chunks for s in c.embeddings})
+
+    # 5. encode with every encoder; SDXL concatenates the channels
+    pos_z, pos_pooled = _encode_all(encoders, [r.chunks for r in pos_reports], mode, usable, pos_counts)
+    neg_z, neg_pooled = _encode_all(encoders, [r.chunks for r in neg_reports], mode, usable, neg_counts)
+    empty_z, _ = _encode_all(encoders, [(EMPTY_CHUNK,)], Emphasis.IGNORE, usable, None)
+    if family == "sdxl" and all(t == "" for t in neg_texts):
+        # A1111 (like diffusers' force_zeros_for_empty_prompt) uses zeros for an empty SDXL negative prompt
+        import torch
+
+        neg_z = [torch.zeros_like(z) for z in neg_z]
+        neg_pooled = [torch.zeros_like(p) for p in neg_pooled]
+
+    # 6. pad prompt / negative prompt to the same length with the empty prompt's encoding
+    length = max(z.shape[0] for z in pos_z + neg_z)
+    pos_z = [_pad_with_empty(z, empty_z[0], length) for z in pos_z]
+    neg_z = [_pad_with_empty(z, empty_z[0], length) for z in neg_z]
+
+    # 7. one entry per stretch of steps where neither text changes
+    timeline = _timeline(pos_schedule, neg_schedule)
+    entries = []
+    for end_step, pos_text, neg_text in timeline:
+        p, n = pos_texts.index(pos_text), neg_texts.index(neg_text)
+        entries.append(
+            ConditioningStep(
+                end_step=end_step,
+                prompt_embeds=pos_z[p].unsqueeze(0),
+                negative_prompt_embeds=neg_z[n].unsqueeze(0),
+                pooled_prompt_embeds=pos_pooled[p].unsqueeze(0) if family == "sdxl" else None,
+                negative_pooled_prompt_embeds=neg_pooled[n].unsqueeze(0) if family == "sdxl" else None,
+                prompt=pos_text,
+                negative_prompt=neg_text,
+            )
+        )
+    extra: dict[str, str] = {}
+    if mode is not Emphasis.ORIGINAL and any(ch in prompt + negative_prompt for ch in "(["):
+        extra["Emphasis"] = mode.value
+    hashes = [f"{name.replace(':', '').replace(',', '')}: {usable[name].shorthash}" for name in used if usable[name].shorthash]
+    if hashes:
+        extra["TI hashes"] = ", ".join(hashes)
+    return Conditioning(
+        family=family,
+        steps=tuple(entries),
+        warnings=tuple(warnings),
+        extra_params=extra,
+        used_embeddings=tuple(used),
+        token_counts=(max(r.total for r in pos_reports), max(r.total for r in neg_reports)),
+    )
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInputError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def _encoders_for(pipe: Any, clip_skip: int, sdxl_clip_l_skip: bool, warnings: list[str]) -> tuple[str, list[ClipEncoder]]:
+    text_encoder = getattr(pipe, "text_encoder", None)
+    if text_encoder is None:
+        raise InvalidInputError("This pipeline has no text encoder; promptlab's conditioning needs a SD1/SD2/SDXL pipeline.")
+    if int(text_encoder.config.vocab_size) < 49408:
+        raise InvalidInputError("The text encoder does not use CLIP's 49,408-token vocabulary; use an SD1/SD2/SDXL model.")
+    text_encoder_2 = getattr(pipe, "text_encoder_2", None)
+    if text_encoder_2 is not None:
+        if clip_skip > 1 and not sdxl_clip_l_skip:
+            warnings.append("Clip skip is ignored for SDXL, as in A1111 (set sdxl_clip_l_skip to apply it to CLIP-L).")
+        layer_l = -clip_skip if sdxl_clip_l_skip else -2
+        _check_layer(layer_l, text_encoder)
+        return "sdxl", [
+            ClipEncoder(text_encoder, _pad_id(pipe, "tokenizer", EOS), layer_l, False, "clip_l"),
+            ClipEncoder(text_encoder_2, _pad_id(pipe, "tokenizer_2", 0), -2, False, "clip_g", pooled=True),
+        ]
+    pad = _pad_id(pipe, "tokenizer", EOS)
+    if pad != EOS:  # OpenCLIP (SD2.x): A1111 has no CLIP skip there
+        if clip_skip > 1:
+            warnings.append("Clip skip is ignored for SD2.x models, as in A1111.")
+        return "sd2", [ClipEncoder(text_encoder, pad, None, False, "clip")]
+    if clip_skip == 1:
+        return "sd1", [ClipEncoder(text_encoder, pad, None, False, "clip")]
+    _check_layer(-clip_skip, text_encoder)
+    return "sd1", [ClipEncoder(text_encoder, pad, -clip_skip, True, "clip")]
+
+
+def _check_layer(index: int, model: Any) -> None:
+    layers = int(model.config.num_hidden_layers)
+    if -index > layers:
+        raise InvalidInputError(f"Clip skip {-index} is too large: this text encoder has {layers} layers.")
+
+
+def _pad_id(pipe: Any, attr: str, default: int) -> int:
+    tokenizer = getattr(pipe, attr, None)
+    pad = getattr(tokenizer, "pad_token_id", None)
+    return int(pad) if pad is not None else default
+
+
+def _usable_embeddings(embeddings, encoders: list[ClipEncoder], warnings: list[str]) -> dict[str, Embedding]:
+    if not embeddings:
+        return {}
+    items = embeddings.embeddings if hasattr(embeddings, "embeddings") else embeddings
+    usable = {}
+    for name, emb in items.items():
+        dims = emb.dims()
+        if all(enc.embedding_key in dims and dims[enc.embedding_key] == enc.hidden_size for enc in encoders):
+            usable[name] = emb
+        else:
+            want = ", ".join(f"{e.embedding_key}={e.hidden_size}" for e in encoders)
+            warnings.append(f"Embedding {name!r} does not fit this model ({dims} vs {want}); skipped.")
+    return usable
+
+
+def _encode_all(encoders, chunk_lists, mode, usable, counts):
+    import torch
+
+
+    outputs = []
+    pooled = None
+    for enc in encoders:
+        z_empty = encode_window(enc, [EMPTY_CHUNK])[0] if mode is Emphasis.COMFY else None
+        batch = encode_texts(enc, chunk_lists, mode, usable, z_empty, counts)
+        outputs.append(batch.windows)
+        if enc.pooled:
+            pooled = batch.pooled
+    zs = [torch.cat(per_encoder, dim=-1) for per_encoder in zip(*outputs)]
+    return zs, (pooled if pooled is not None else [None] * len(zs))
+
+
+def _pad_with_empty(z: torch.Tensor, empty: torch.Tensor, length: int) -> torch.Tensor:
+    import torch
+
+    missing = (length - z.shape[0]) // empty.shape[0]
+    return torch.cat([z, *[empty] * missing]) if missing > 0 else z
+
+
+def _timeline(pos_schedule: list, neg_schedule: list) -> list[tuple[int, str, str]]:
+    def text_at(schedule: list, step: int) -> str:
+        for end, text in schedule:
+            if step <= end:
+                return text
+        return schedule[-1][1]
+
+    out: list[tuple[int, str, str]] = []
+    for end in sorted({int(e) for e, _ in pos_schedule} | {int(e) for e, _ in neg_schedule}):
+        pair = (text_at(pos_schedule, end), text_at(neg_schedule, end))
+        if out and (out[-1][1], out[-1][2]) == pair:
+            out[-1] = (end, *pair)
+        else:
+            out.append((end, *pair))
+    return out
