@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import PAGES, lang, library, tag_db, tag_db_error, tag_db_stats
+from app_pages.common import PAGES, lang, library, tag_db, tag_db_error, tag_db_stats, tag_index_ready
 from app_pages.components import build_panels as panels
 from app_pages.components.prompt_tools import add_to_prompt, tag_to_prompt
 from app_pages.components.tag_search import TO_ADD_KEY, search_box
@@ -38,6 +38,9 @@ db = tag_db()
 if db is None or tag_db_stats(db) is None:
     st.error(t("app.tagdb.unavailable", L, path="tags.sqlite", error=tag_db_error()))
     db = None
+indexed = db if db is not None and tag_index_ready(db) else None  # chips colours and tag checks need the index
+if db is not None and indexed is None:
+    st.caption(t("build.indexing", L))
 search_box(db, L)
 
 left, right = st.columns([3, 2], gap="large")
@@ -45,10 +48,10 @@ with left:
     for field, key in FIELDS.items():
         st.text_area(t(f"build.field.{field}", L), key=key, height=110 if field == "prompt" else 80,
                      on_change=panels.clear_selection, args=(field,), placeholder=t(f"build.{field}_ph", L))
-        panels.chips(field, key, db, L)
+        panels.chips(field, key, indexed, L)
         panels.token_counter(st.session_state[key], L, positive=field == "prompt")
         panels.syntax_warnings(st.session_state[key], L)
-    panels.tag_warnings(db, L)
+    panels.tag_warnings(indexed, L)
 
     a1, a2, a3 = st.columns(3)
     with a1.popover(t("build.copy", L), icon=":material/content_copy:"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,34 @@ def tag_db() -> Any | None:
     except Exception as exc:  # sqlite3.DatabaseError and tagdb's own errors: report, keep the app alive
         st.session_state["app.tagdb_error"] = f"{type(exc).__name__}: {exc}"
         return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _index_warmup(path: str, stamp: tuple[int, int, int]) -> threading.Event:
+    """Build the search index in the background once per database file version, so that the first
+    paint never waits for it (150k tags take seconds); pages ask ``tag_index_ready``."""
+    db = _open_tag_db(path)
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            db.index()
+        except Exception:  # noqa: BLE001 - the page that next uses the index reports the error itself
+            pass
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="promptlab-tag-index", daemon=True).start()
+    return done
+
+
+def tag_index_ready(db: Any, wait: float = 0.5) -> bool:
+    """Whether the search index is built (waits up to ``wait`` seconds, enough for small databases)."""
+    try:
+        info = os.stat(db.path)
+    except OSError:
+        return False
+    return _index_warmup(str(db.path), (info.st_ino, info.st_mtime_ns, info.st_size)).wait(wait)
 
 
 def tag_db_error() -> str:

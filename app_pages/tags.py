@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.common import lang, tag_db, tag_db_error, tag_db_path, tag_db_stats
+from app_pages.common import lang, tag_db, tag_db_error, tag_db_path, tag_db_stats, tag_index_ready
 from app_pages.components import tag_table
 from app_pages.components.prompt_tools import CATEGORY_DOT
 from promptlab.i18n import t
@@ -30,7 +30,11 @@ else:
 
 tab_browse, tab_charts, tab_import = st.tabs([t("tags.tab.browse", L), t("tags.tab.charts", L), t("tags.tab.import", L)])
 
-frame = tag_table.tag_frame(db) if stats is not None and stats["tags"] else None
+frame = None
+if stats is not None and stats["tags"]:
+    with st.spinner(t("build.indexing", L)):
+        tag_index_ready(db, wait=300)
+    frame = tag_table.tag_frame(db)
 with tab_browse:
     if frame is None:
         st.info(t("tags.nothing", L))

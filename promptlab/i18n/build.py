@@ -4,6 +4,10 @@ STRINGS = {
     "build.title": {"en": "Build a prompt", "zh": "构建提示词"},
     "build.received": {"en": "Prompt received.", "zh": "已接收提示词。"},
     "build.already_there": {"en": "“{tag}” is already in the prompt.", "zh": "“{tag}”已在提示词中。"},
+    "build.indexing": {
+        "en": "Preparing the tag index (once per start; large databases take a few seconds)…",
+        "zh": "正在准备标签索引（每次启动一次；大型数据库需要几秒钟）…",
+    },
     "build.search": {"en": "Search tags", "zh": "搜索标签"},
     "build.search_ph": {"en": "Type a tag in English, 中文 or pinyin…", "zh": "输入英文、中文或拼音搜索标签…"},
     "build.search_failed": {"en": "Tag search failed: {error}", "zh": "标签搜索失败：{error}"},
