@@ -1,0 +1,343 @@
+"""The local diffusers backend: A1111 semantics (samplers, seeds, hires fix, LoRA, conditioning,
+infotext) on diffusers pipelines.
+
+``DiffusersBackend.generate`` reads as numbered steps: check the inputs (cheap, before any model
+loads), get the model from the manager, apply LoRAs under the model's lock, build the conditioning,
+then per batch: CPU-seeded noise, the first pass, the optional hires pass, infotext.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from promptlab.backend.base import GeneratedImage, Progress, ProgressCallback
+from promptlab.backend.hires import HiresPlan, plan_hires, upscale_images, upscale_latents
+from promptlab.backend.lora import LoraRequest, applied_loras, lora_hashes_text, requests_from_networks
+from promptlab.backend.manager import LoadedModel, ModelManager, load_vae, vae_config_name
+from promptlab.backend.models import Family, ModelRoots, find_model, list_models, resolve_checkpoint, short_hash
+from promptlab.backend.samplers import SAMPLER_NAMES, SamplerChoice, build_scheduler, resolve_sampler, sampler_label
+from promptlab.errors import BackendError, CancelledError, InvalidInputError
+from promptlab.params import GenerationParams
+
+MAX_SIDE = 4096
+MAX_IMAGES = 256
+
+
+@dataclass(frozen=True)
+class _Job:
+    params: GenerationParams
+    prompt: str  # <lora:...> removed
+    choice: SamplerChoice
+    hires: HiresPlan | None
+    hires_choice: SamplerChoice | None
+    loras: tuple[LoraRequest, ...]
+    seed: int
+
+
+class DiffusersBackend:
+    """Local generation. Thread-safe: calls on the same model run one at a time."""
+
+    name = "diffusers"
+
+    def __init__(self, models_root: str | Path | None = None, *, device: str = "auto", dtype: str = "auto",
+                 memory_budget_gb: float | None = None, allow_pickle: bool = False,
+                 a1111_root: str | Path | None = None, fast: bool = True, preview_every: int = 0) -> None:
+        self.roots = ModelRoots.from_args(models_root, a1111_root)
+        self.allow_pickle = allow_pickle
+        self.preview_every = preview_every
+        self.manager = ModelManager(device=device, dtype=dtype, memory_budget_gb=memory_budget_gb,
+                                    allow_pickle=allow_pickle, fast=fast)
+        self._lock = threading.Lock()
+        self._embeddings: dict[tuple, Any] = {}
+        self._vaes: dict[tuple, Any] = {}
+
+    @property
+    def model_loads(self) -> int:
+        return self.manager.loads
+
+    def list_models(self) -> list[str]:
+        return [m.name for m in list_models(self.roots, "checkpoint")]
+
+    def list_samplers(self) -> list[str]:
+        return list(SAMPLER_NAMES)
+
+    def close(self) -> None:
+        with self._lock:
+            self._embeddings.clear()
+            self._vaes.clear()
+        self.manager.clear()
+
+    # ------------------------------------------------------------------------------------------
+    def generate(self, params: GenerationParams, *, on_progress: ProgressCallback | None = None,
+                 cancel: threading.Event | None = None) -> list[GeneratedImage]:
+        import torch
+
+        # 1. check inputs before anything expensive
+        job = self._plan(params)
+        # 2. the model (loaded once, shared)
+        model = self.manager.get(resolve_checkpoint(self.roots, params.model))
+        try:
+            with model.lock:
+                if model.pipe is None:  # evicted between get() and the lock
+                    model = self.manager.get(model.source)
+                # 3. LoRAs on the shared modules for this call only
+                with applied_loras(model.pipe, job.loras, family=model.family, model_name=model.name,
+                                   allow_pickle=self.allow_pickle):
+                    return self._run(model, job, on_progress, cancel)
+        except torch.OutOfMemoryError as exc:
+            self._recover_memory()
+            raise BackendError(
+                f"Out of memory generating {params.width}x{params.height} x{params.batch_size}. Lower the size or "
+                "batch size, turn off hires fix, or free GPU memory; the backend is still usable."
+            ) from exc
+        except RuntimeError as exc:
+            if "out of memory" not in str(exc).lower():
+                raise
+            self._recover_memory()
+            raise BackendError(f"Out of memory: {exc}. Lower the size or batch size; the backend is still usable.") from exc
+
+    def _recover_memory(self) -> None:
+        from promptlab.backend.manager import _empty_cache
+
+        _empty_cache(self.manager.device)
+
+    def _plan(self, params: GenerationParams) -> _Job:
+        from promptlab.syntax.a1111 import extra_networks
+
+        for label, value in (("width", params.width), ("height", params.height)):
+            if value < 64 or value > MAX_SIDE:
+                raise InvalidInputError(f"{label} {value} is out of range (64..{MAX_SIDE}).")
+            if value % 8:
+                raise InvalidInputError(
+                    f"{label} {value} is not a multiple of 8; use {value - value % 8} or {value - value % 8 + 8}."
+                )
+        if not 1 <= params.steps <= 1000:
+            raise InvalidInputError(f"steps {params.steps} is out of range (1..1000).")
+        if params.batch_size < 1 or params.batch_count < 1:
+            raise InvalidInputError("batch size and batch count must be at least 1.")
+        if params.batch_size * params.batch_count > MAX_IMAGES:
+            raise InvalidInputError(f"At most {MAX_IMAGES} images per call (batch count x batch size).")
+        if params.clip_skip < 1:
+            raise InvalidInputError(f"Clip skip {params.clip_skip} must be 1 or more (A1111 numbering).")
+        if params.subseed_strength:
+            raise InvalidInputError("Variation seeds (subseed strength) are not supported by the local backend yet.")
+        if not 0 <= params.seed < 2**32 and params.seed != -1:
+            raise InvalidInputError(f"Seed {params.seed} must be -1 (random) or in 0..4294967295.")
+        choice = resolve_sampler(params.sampler, params.schedule_type)
+        hires = plan_hires(params)
+        hires_choice = None
+        if hires is not None:
+            hires_choice = resolve_sampler(params.hires_sampler or choice.sampler.name,
+                                           params.hires_schedule_type or choice.requested_schedule)
+        prompt, networks = extra_networks(params.prompt)
+        loras = tuple(requests_from_networks(networks, self.roots))
+        seed = params.seed if params.seed != -1 else secrets.randbelow(4294967294)
+        return _Job(params, prompt, choice, hires, hires_choice, loras, seed)
+
+    # ------------------------------------------------------------------------------------------
+    def _run(self, model: LoadedModel, job: _Job, on_progress, cancel) -> list[GeneratedImage]:
+        import torch
+
+        params, pipe = job.params, model.pipe
+        # 4. per-call components: scheduler (and VAE) never assigned on the shared pipeline
+        scheduler = build_scheduler(job.choice, pipe.scheduler.config, prediction_type=model.prediction.value,
+                                    zero_snr=model.zero_snr)
+        overrides: dict[str, Any] = {"scheduler": scheduler}
+        vae_name, vae_hash = None, None
+        if params.vae and params.vae not in ("Automatic", "None"):
+            overrides["vae"], vae_name, vae_hash = self._vae(params.vae, model)
+        call_pipe = derive_pipeline(type(pipe), pipe, **overrides)
+        # 5. conditioning (A1111 weighting, chunks, clip skip, embeddings, prompt editing)
+        cond = self._conditioning(call_pipe, model, job.prompt, params.negative_prompt, params,
+                                  hires_steps=None)
+        hires_cond = None
+        if job.hires is not None:
+            hires_cond = self._conditioning(
+                call_pipe, model, job.prompt if params.hires_prompt is None else params.hires_prompt,
+                params.negative_prompt if params.hires_negative_prompt is None else params.hires_negative_prompt,
+                params, hires_steps=job.hires.steps)
+        total_images = params.batch_size * params.batch_count
+        results: list[GeneratedImage] = []
+        for batch in range(params.batch_count):
+            first = batch * params.batch_size
+            seeds = [job.seed + first + i for i in range(params.batch_size)]
+            generators = [torch.Generator("cpu").manual_seed(s) for s in seeds]
+            # A1111's CPU RNG: each image's starting noise comes from its own seed
+            latents = torch.stack([
+                torch.randn((4, params.height // 8, params.width // 8), generator=g) for g in generators
+            ])
+            steps_total = params.steps + (int(job.hires.steps * job.hires.denoise) if job.hires else 0)
+            callback = self._callback(on_progress, cancel, first, total_images, steps_total, 0, model.family)
+            latent_out = job.hires is not None and job.hires.in_latent_space
+            out = call_pipe(
+                **self._kwargs(cond, callback),
+                num_inference_steps=params.steps, guidance_scale=params.cfg_scale,
+                width=params.width, height=params.height, num_images_per_prompt=params.batch_size,
+                latents=latents.to(model.pipe.device, dtype=call_pipe.unet.dtype), generator=generators,
+                output_type="latent" if latent_out else "pil",
+                **({"eta": params.eta} if params.eta is not None and job.choice.sampler.name == "DDIM" else {}),
+            )
+            images = out.images
+            if job.hires is not None:
+                images = self._hires_pass(call_pipe, model, job, hires_cond, images, generators,
+                                          self._callback(on_progress, cancel, first, total_images, steps_total,
+                                                         params.steps, model.family))
+            for i, image in enumerate(images):
+                final = self._final_params(job, model, seeds[i], vae_name, vae_hash, cond)
+                infotext = final.to_infotext()
+                image.info["parameters"] = infotext
+                results.append(GeneratedImage(image=image, params=final, infotext=infotext))
+        return results
+
+    def _hires_pass(self, pipe, model: LoadedModel, job: _Job, cond, images, generators, callback):
+        from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionXLImg2ImgPipeline
+
+        plan, params = job.hires, job.params
+        scheduler = build_scheduler(job.hires_choice, model.pipe.scheduler.config,
+                                    prediction_type=model.prediction.value, zero_snr=model.zero_snr)
+        cls = StableDiffusionXLImg2ImgPipeline if model.family is Family.SDXL else StableDiffusionImg2ImgPipeline
+        img2img = derive_pipeline(cls, pipe, scheduler=scheduler)
+        source = upscale_latents(images, plan) if plan.in_latent_space else upscale_images(images, plan)
+        out = img2img(
+            **self._kwargs(cond, callback), image=source, strength=plan.denoise,
+            num_inference_steps=plan.steps,
+            guidance_scale=params.hires_cfg_scale if params.hires_cfg_scale is not None else params.cfg_scale,
+            num_images_per_prompt=params.batch_size, generator=generators, output_type="pil",
+        )
+        return out.images
+
+    def _final_params(self, job: _Job, model: LoadedModel, seed: int, vae_name, vae_hash, cond) -> GenerationParams:
+        from promptlab import __version__
+
+        sampler, schedule = sampler_label(job.choice)
+        changes: dict[str, Any] = dict(
+            seed=seed, sampler=sampler, schedule_type=schedule, model=model.name, model_hash=model.model_hash,
+            lora_hashes=lora_hashes_text(job.loras), version=f"promptlab {__version__}",
+            vae=vae_name, vae_hash=vae_hash,
+        )
+        extra = dict(cond.extra_params)
+        if "Emphasis" in extra:
+            changes["emphasis"] = extra["Emphasis"]
+        if "TI hashes" in extra:
+            changes["ti_hashes"] = extra["TI hashes"]
+        if job.hires is not None:
+            changes["denoising_strength"] = job.hires.denoise
+            changes["hires_upscaler"] = job.hires.upscaler
+        return job.params.with_(**changes)
+
+    # ------------------------------------------------------------------------------------------
+    def _callback(self, on_progress, cancel, first: int, total_images: int, total_steps: int, offset: int,
+                  family: Family):
+        from promptlab.backend.previews import latent_preview
+
+        every = self.preview_every
+
+        def callback(pipe, step, timestep, kwargs):
+            if cancel is not None and cancel.is_set():
+                raise CancelledError("Generation cancelled.")
+            if on_progress is not None:
+                done = offset + step + 1
+                preview = None
+                if every and "latents" in kwargs and (done % every == 0):
+                    preview = latent_preview(kwargs["latents"], sdxl=family is Family.SDXL)
+                on_progress(Progress(done, total_steps, first, total_images, preview))
+            return {}
+
+        return callback
+
+    @staticmethod
+    def _kwargs(cond, callback) -> dict[str, Any]:
+        return dict(cond.pipeline_kwargs(callback=callback, tensor_inputs=("latents",)))
+
+    def _conditioning(self, pipe, model: LoadedModel, prompt: str, negative: str, params: GenerationParams, *,
+                      hires_steps: int | None):
+        from promptlab.backend.conditioning import build_conditioning
+
+        return build_conditioning(
+            pipe, prompt, negative, steps=params.steps, clip_skip=params.clip_skip,
+            emphasis=params.emphasis or "Original", embeddings=self._embedding_set(model.family),
+            hires_steps=hires_steps,
+        )
+
+    def _embedding_set(self, family: Family):
+        folders = [self.roots.folder("embedding")]
+        if self.roots.extra_embeddings is not None:
+            folders.append(self.roots.extra_embeddings)
+        folders = [f for f in folders if f.is_dir()]
+        if not folders:
+            return None
+        from promptlab.backend.embeddings import load_embeddings
+
+        stamp = tuple((str(f), _tree_stamp(f)) for f in folders)
+        key = (family.value, stamp)
+        with self._lock:
+            if key not in self._embeddings:
+                sets = [load_embeddings(f, family.value, allow_pickle=self.allow_pickle) for f in folders]
+                self._embeddings = {key: sets[0] if len(sets) == 1 else _merge_embedding_sets(sets)}
+            return self._embeddings[key]
+
+    def _vae(self, name: str, model: LoadedModel):
+        entry = find_model(self.roots, "vae", name)
+        key = (str(entry.path), model.family.value, str(self.manager.dtype))
+        with self._lock:
+            if key not in self._vaes:
+                self._vaes[key] = load_vae(entry.path, vae_config_name(model.family, model.config_name),
+                                           dtype=self.manager.dtype, device=self.manager.device,
+                                           allow_pickle=self.allow_pickle)
+            return self._vaes[key], entry.path.name, short_hash(entry.path)
+
+
+def derive_pipeline(cls, pipe, **overrides):
+    """A new pipeline of class ``cls`` over ``pipe``'s modules, with ``overrides`` (a scheduler, a VAE).
+
+    Unlike diffusers' ``from_pipe`` this never calls ``.to()``: the shared modules keep their dtype and
+    device untouched, and building costs only the constructor.
+    """
+    import inspect
+
+    accepted = inspect.signature(cls.__init__).parameters
+    kwargs = {k: v for k, v in pipe.components.items() if k in accepted}
+    for key in ("force_zeros_for_empty_prompt",):
+        if key in accepted and key in pipe.config:
+            kwargs[key] = pipe.config[key]
+    if "requires_safety_checker" in accepted:
+        kwargs["requires_safety_checker"] = False
+    kwargs.update(overrides)
+    for name, parameter in accepted.items():
+        if name not in kwargs and name != "self" and parameter.default is inspect.Parameter.empty:
+            kwargs[name] = None
+    derived = cls(**kwargs)
+    derived.set_progress_bar_config(disable=True)
+    return derived
+
+
+def _tree_stamp(folder: Path) -> tuple:
+    return tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()))
+
+
+def _merge_embedding_sets(sets):
+    merged = sets[0]
+    for extra in sets[1:]:
+        merged = merged.merged_with(extra) if hasattr(merged, "merged_with") else merged
+    return merged
+
+
+def save_images(results: list[GeneratedImage], out_dir: str | Path, *, prefix: str = "") -> list[Path]:
+    """Save PNGs with A1111 infotext as ``NNNNN-<seed>.png`` (numbering continues what is in the folder)."""
+    from promptlab.metadata import write
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    existing = [int(p.name[:5]) for p in out.glob("*.png") if p.name[:5].isdigit()]
+    number = max(existing, default=-1) + 1
+    paths = []
+    for result in results:
+        path = out / f"{prefix}{number:05d}-{result.params.seed}.png"
+        write(result.image, result.params, path)
+        paths.append(path)
+        number += 1
+    return paths
