@@ -162,7 +162,8 @@ def _png_text(ctype: bytes, data: bytes, warnings: list[str]) -> TextItem | None
         if compressed:
             body = _inflate(body, where, warnings)
         text = body.decode("utf-8", errors="replace")
-    return TextItem(key, text, f"png:{ctype.decode()}[{key}]")
+    location = f"png:{ctype.decode()}[{key}]"
+    return TextItem("xmp" if key == "XML:com.adobe.xmp" else key, text, location)
 
 
 def _jpeg(stream: BinaryIO) -> Extracted:
