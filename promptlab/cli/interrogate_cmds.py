@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -105,7 +106,8 @@ def tagdb_check(names: list[str]) -> list | None:
     if not hasattr(db, "validate"):
         return None
     issues = db.validate(names)
-    return [dataclasses.asdict(i) if dataclasses.is_dataclass(i) else i for i in issues]
+    return [json.loads(json.dumps(dataclasses.asdict(i) if dataclasses.is_dataclass(i) else i,
+                                  default=lambda o: getattr(o, "value", str(o)))) for i in issues]
 
 
 def run_interrogate(args) -> int:
@@ -154,7 +156,7 @@ def _print_entry(entry: dict) -> None:
             print("characters: " + ", ".join(f"{k} {v:.3f}" for k, v in entry["characters"].items()))
         print("tags: " + ", ".join(f"{k} {v:.3f}" for k, v in entry["general"].items()))
         for issue in entry.get("tagdb") or ():
-            print(f"tagdb: {issue}")
+            print(f"tagdb: {issue.get('message') or issue}" if isinstance(issue, dict) else f"tagdb: {issue}")
     else:
         print(f"clip: {entry['mode']} with {entry['clip_model']} on {entry['device']}")
     print(f"prompt: {entry['prompt']}")

@@ -79,8 +79,8 @@ def _download(repo_id: str) -> Path:
         raise missing_dependency("huggingface_hub", "tagger") from None
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
     try:
-        model = Path(hf_hub_download(repo_id, "model.onnx"))
-        hf_hub_download(repo_id, "selected_tags.csv")
+        model = Path(hf_hub_download(repo_id, "model.onnx", local_files_only=offline))
+        hf_hub_download(repo_id, "selected_tags.csv", local_files_only=offline)
     except Exception as exc:  # hub errors come in many types (offline, 404, gated, network)
         hint = " (HF_HUB_OFFLINE is set)" if offline else ""
         raise ModelNotFoundError(

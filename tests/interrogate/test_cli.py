@@ -67,3 +67,20 @@ def test_caption_text_report(images, wd_dir, capsys):
 def test_missing_tagger_is_clear(images, capsys):
     assert main(["interrogate", str(images / "red.png"), "--tagger", "no-such-tagger"]) == 1
     assert "No tagger 'no-such-tagger'" in capsys.readouterr().err
+
+
+def test_tags_checked_against_tag_database(images, wd_dir, capsys, _isolated_home):
+    tagdb = pytest.importorskip("tagdb")
+    if not hasattr(tagdb, "ensure_starter_db"):
+        pytest.skip("tagdb starter set not available")
+    tagdb.ensure_starter_db(_isolated_home / "tags.sqlite")
+    assert main(["interrogate", str(images / "red.png"), "--tagger", str(wd_dir), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    issues = out[0]["tagdb"]
+    assert isinstance(issues, list)
+    json.dumps(issues)  # plain data
+
+
+def test_no_tag_database_no_check(images, wd_dir, capsys):
+    assert main(["interrogate", str(images / "red.png"), "--tagger", str(wd_dir), "--json"]) == 0
+    assert "tagdb" not in json.loads(capsys.readouterr().out)[0]
