@@ -12,7 +12,6 @@ import streamlit as st
 
 from app_pages.components.prompt_tools import (
     ChipOp,
-    add_to_prompt,
     apply_chip_op,
     chip_core,
     chip_label,
@@ -189,21 +188,31 @@ def templates(lang: str) -> None:
     c2.button(t("build.tpl.append", lang), key="build.tpl.append", on_click=_compose, args=("append",))
 
 
-def _add_preset(prompt: str, negative: str, prepend: bool) -> None:
+def apply_preset_text(text: str, addition: str, *, prepend: bool) -> str:
+    """Add a preset to a prompt. A1111 styles with ``{prompt}`` wrap the prompt (the placeholder is
+    replaced by it); otherwise the preset's tags not already present go first (quality) or last."""
     from promptlab.syntax import join_items, split_items
 
-    for key, addition in (("build.prompt", prompt), ("build.negative", negative)):
-        if not addition.strip():
-            continue
-        text = st.session_state[key]
-        if prepend:
-            existing = {chip_core(i).lower() for i in split_items(text)}
-            new = [i for i in split_items(addition) if chip_core(i).lower() not in existing]
-            st.session_state[key] = join_items(tuple(new) + tuple(split_items(text))) if text.strip() else addition
-        else:
-            for item in split_items(addition):
-                text, _ = add_to_prompt(text, item.text)
-            st.session_state[key] = text
+    if not addition.strip():
+        return text
+    if "{prompt}" in addition:
+        body = text.strip().strip(",").strip()
+        merged = addition.replace("{prompt}", body)
+        return re.sub(r"(,\s*)+,", ",", merged).strip().strip(",").strip() if not body else merged
+    if not text.strip():
+        return addition
+    existing = {chip_core(i).lower() for i in split_items(text)}
+    new = tuple(i for i in split_items(addition) if chip_core(i).lower() not in existing)
+    if not new:
+        return text
+    if prepend:
+        return join_items(new) + ", " + text.lstrip()
+    return text.rstrip().rstrip(",") + ", " + join_items(new)
+
+
+def _add_preset(prompt: str, negative: str, prepend: bool) -> None:
+    st.session_state["build.prompt"] = apply_preset_text(st.session_state["build.prompt"], prompt, prepend=prepend)
+    st.session_state["build.negative"] = apply_preset_text(st.session_state["build.negative"], negative, prepend=False)
 
 
 def presets(db: Any, lang: str) -> None:
@@ -221,8 +230,10 @@ def presets(db: Any, lang: str) -> None:
         i = c1.selectbox(t(f"build.preset.{kind}", lang) if kind in ("quality", "negative", "style") else kind,
                          options=range(len(group)), format_func=lambda j, g=group: g[j].label(lang), key=f"build.preset.{kind}")
         chosen = group[i]
+        # negative presets keep their text in ``prompt``: it goes to the negative field
+        pos, neg = ("", chosen.prompt or chosen.negative_prompt) if kind == "negative" else (chosen.prompt, chosen.negative_prompt)
         c2.button(t("build.preset.add", lang), key=f"build.preset.add.{kind}", on_click=_add_preset,
-                  args=(chosen.prompt, chosen.negative_prompt, kind == "quality"))
+                  args=(pos, neg, kind == "quality"))
         st.caption(" / ".join(x for x in (chosen.prompt, chosen.negative_prompt) if x))
 
 

@@ -43,17 +43,18 @@ def tag_to_prompt(name: str, *, underscores: bool = False) -> str:
 
 
 def hit_label(hit: Any, lang: str) -> str:
-    """One suggestion line: category dot, tag, translation, post count, and what matched."""
+    """One suggestion line: "🔵 long_hair · 长发 · 1.2M", plus what matched when it was not the name."""
     tag = hit.tag
-    parts = [CATEGORY_DOT.get(tag.category, "⚫"), tag.name]
+    parts = [f"{CATEGORY_DOT.get(tag.category, '⚫')} {tag.name}"]
     label = tag.label("zh")
     if label:
         parts.append(label)
-    parts.append(f"· {format_count(tag.post_count)}")
+    parts.append(format_count(tag.post_count))
+    text = " · ".join(parts)
     via = getattr(hit.via, "value", hit.via)
     if via in ("alias", "pinyin") or (via == "translation" and hit.matched != label):
-        parts.append(f"← {hit.matched}")
-    return "  ".join(parts)
+        text += f"  ← {hit.matched}"
+    return text
 
 
 def add_to_prompt(text: str, addition: str) -> tuple[str, bool]:
