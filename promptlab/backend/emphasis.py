@@ -38,7 +38,10 @@ def apply_emphasis(
         return z * weights
     if mode is Emphasis.ORIGINAL:
         weighted = z * weights
-        return weighted * (_batch_mean(z, row_counts) / _batch_mean(weighted, row_counts))
+        new_mean = _batch_mean(weighted, row_counts)
+        if new_mean == 0:  # only with degenerate weights; A1111 would produce NaN here
+            return weighted
+        return weighted * (_batch_mean(z, row_counts) / new_mean)
     if mode is Emphasis.COMFY:
         if z_empty is None:
             raise ValueError("comfy emphasis needs the empty prompt's encoding")
