@@ -38,6 +38,8 @@ def read_stealth(stream: BinaryIO, extracted: Extracted, *, rgb: bool, warnings:
         warnings.append(f"image is {width}x{height}: too large to decode for a stealth payload "
                         f"(limit {MAX_STEALTH_PIXELS:,} pixels); not checked")
         return None
+    if not rgb and extracted.container == "PNG" and _png_signature_absent(stream):
+        return None  # column 0 of the alpha channel has no signature: no need to decode the image
     stream.seek(0)
     try:
         with Image.open(stream) as image:
@@ -60,6 +62,63 @@ def read_stealth(stream: BinaryIO, extracted: Extracted, *, rgb: bool, warnings:
     if colour is not None:
         return _decode((colour.transpose(1, 0, 2) & 1).ravel(), _RGB_SIGNATURES, warnings)
     return None
+
+
+def _png_signature_absent(stream: BinaryIO) -> bool:
+    """True when the first 120 alpha LSBs of column 0 are surely not a stealth signature.
+
+    Reads only as much of the zlib stream as the first 120 rows need and rebuilds just the first
+    pixel of each row (for x = 0 every PNG filter reduces to "raw + above" or "raw"). Anything
+    unusual (16-bit, interlaced, palette, short images, corrupt data) answers False: decode fully.
+    """
+    import struct
+    import zlib
+
+    stream.seek(8)
+    header = stream.read(8 + 13)
+    if len(header) < 21 or header[4:8] != b"IHDR":
+        return False
+    width, height, depth, colour, _c, _f, interlace = struct.unpack(">IIBBBBB", header[8:21])
+    if depth != 8 or colour not in (4, 6) or interlace or height < _SIG_BITS:
+        return False
+    bpp = 4 if colour == 6 else 2
+    stride = 1 + width * bpp
+    need = stride * _SIG_BITS
+    stream.seek(8 + 8 + 13 + 4)
+    inflater = zlib.decompressobj()
+    raw = b""
+    while len(raw) < need:
+        chunk_header = stream.read(8)
+        if len(chunk_header) < 8:
+            return False
+        length, ctype = struct.unpack(">I4s", chunk_header)
+        if ctype == b"IEND":
+            return False
+        if ctype != b"IDAT":
+            stream.seek(length + 4, 1)
+            continue
+        try:
+            raw += inflater.decompress(stream.read(length), need - len(raw))
+            while inflater.unconsumed_tail and len(raw) < need:
+                raw += inflater.decompress(inflater.unconsumed_tail, need - len(raw))
+        except zlib.error:
+            return False
+        stream.seek(4, 1)
+    above = 0
+    bits = bytearray()
+    for row in range(_SIG_BITS):
+        base = row * stride
+        kind, value = raw[base], raw[base + bpp]  # filter byte, then the alpha byte of pixel 0
+        if kind in (2, 4):       # Up, Paeth: + above
+            value = (value + above) & 0xFF
+        elif kind == 3:          # Average: + above // 2 (left is 0)
+            value = (value + (above >> 1)) & 0xFF
+        elif kind not in (0, 1):
+            return False
+        above = value
+        bits.append(value & 1)
+    signature = bytes(int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, _SIG_BITS, 8))
+    return signature not in _ALPHA_SIGNATURES
 
 
 def _decode(bits, signatures: dict[bytes, bool], warnings: list[str]) -> StealthPayload | None:

@@ -225,3 +225,56 @@ def test_convert_nai_keeps_the_original():
         return
     assert converted.details["original_prompt"] == "{masterpiece}, [blush]"
     assert converted.params.prompt != plain.params.prompt and "{" not in converted.params.prompt
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("optimize", [False, True], ids=["default", "optimize"])
+def test_column0_signature_check_agrees_with_full_decode(seed, optimize):
+    """The cheap column-0 check must never miss a payload that the full decode finds, whatever
+    PNG row filters (Sub/Up/Average/Paeth) the encoder picked."""
+    import io
+    import zlib
+
+    import numpy as np
+    from PIL import Image
+
+    from promptlab.metadata.stealth import _png_signature_absent, encode_stealth_bits
+
+    rng = np.random.default_rng(seed)
+    arr = rng.integers(0, 256, (160, 40, 4), dtype=np.uint8)
+    arr[:, :, 3] = np.clip(arr[:, :, 3], 200, 255)
+
+    def encode(a):
+        buf = io.BytesIO()
+        Image.fromarray(a, "RGBA").save(buf, format="PNG", optimize=optimize)
+        return buf.getvalue()
+
+    plain = encode(arr)
+    bits = np.unpackbits(np.frombuffer(encode_stealth_bits(INFOTEXT), dtype=np.uint8))
+    alpha = arr[:, :, 3].T.copy().reshape(-1)
+    alpha[: bits.size] = (alpha[: bits.size] & 0xFE) | bits
+    arr[:, :, 3] = alpha.reshape(40, 160).T
+    hidden = encode(arr)
+    raw = zlib.decompress(hidden[hidden.index(b"IDAT") + 4: hidden.index(b"IEND") - 8])
+    assert len({raw[i * (1 + 40 * 4)] for i in range(160)}) >= 3  # several filter types in play
+    assert _png_signature_absent(io.BytesIO(plain)) is True
+    assert _png_signature_absent(io.BytesIO(hidden)) is False
+    assert read(hidden).params.prompt == "a cat, テスト"
+    assert read(plain).params is None
+
+
+def test_rgba_without_metadata_is_not_decoded(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGBA", (200, 200), (1, 2, 3, 128)).save(buf, format="PNG")
+    import PIL.Image
+
+    def no_open(*a, **k):
+        raise AssertionError("decoded a plain RGBA image")
+
+    monkeypatch.setattr(PIL.Image, "open", no_open)
+    meta = read(buf.getvalue())
+    assert meta.params is None and meta.error is None
