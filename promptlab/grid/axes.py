@@ -93,6 +93,27 @@ def _pick(name: str, valid: tuple[str, ...] | None, what: str) -> str:
     raise InvalidInputError(f"Unknown {what} {name!r}. Valid {what}s: {', '.join(valid)}.")
 
 
+SCHEDULE_SUFFIXES = ("Karras", "Exponential", "SGM Uniform", "Uniform", "Beta", "Polyexponential")
+
+
+def split_schedule_suffix(name: str) -> tuple[str, str | None]:
+    """Old A1111 names carry the schedule: "DPM++ 2M Karras" -> ("DPM++ 2M", "Karras")."""
+    for suffix in SCHEDULE_SUFFIXES:
+        if name.lower().endswith(" " + suffix.lower()):
+            return name[: -len(suffix) - 1].strip(), suffix
+    return name, None
+
+
+def _pick_sampler(name: str, valid: tuple[str, ...] | None) -> str:
+    try:
+        return _pick(name, valid, "sampler")
+    except InvalidInputError:
+        base, suffix = split_schedule_suffix(name.strip())
+        if suffix is None:
+            raise
+        return f"{_pick(base, valid, 'sampler')} {suffix}"   # the backends read the old combined form
+
+
 def _model_label(name: str) -> str:
     path = PurePath(name.replace("\\", "/"))
     return path.stem if path.suffix.lower() in _MODEL_EXTS else path.name or name
@@ -279,7 +300,7 @@ AXIS_DEFS: dict[AxisType, AxisDef] = {d.type: d for d in (
             _field("model")),
     AxisDef(AxisType.VAE, "VAE", lambda r, o, c: _texts(r, "vae", none_words=("none", "automatic")), _field("vae")),
     AxisDef(AxisType.SAMPLER, "Sampler",
-            lambda r, o, c: [AxisValue(n, n) for n in (_pick(s, c.samplers, "sampler") for s in expand_strings(r, what="sampler"))],
+            lambda r, o, c: [AxisValue(n, n) for n in (_pick_sampler(s, c.samplers) for s in expand_strings(r, what="sampler"))],
             _field("sampler")),
     AxisDef(AxisType.SCHEDULE_TYPE, "Schedule type",
             lambda r, o, c: [AxisValue(n, None if n.lower() == "automatic" else n) for n in (

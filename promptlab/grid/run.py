@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from promptlab.errors import BackendError, CancelledError, InvalidInputError, ModelLoadError, ModelNotFoundError, UnsafeModelError
+from promptlab.grid.axes import split_schedule_suffix
 from promptlab.grid.plan import Cell, GridPlan, TimingModel
 from promptlab.params import GenerationParams
 
@@ -142,7 +143,7 @@ def check_backends(plan: GridPlan, backends: Sequence[Backend]) -> None:
         if not offered:
             continue
         lower = {s.lower() for s in offered}
-        missing = [s for s in wanted if s.lower() not in lower]
+        missing = [s for s in wanted if s.lower() not in lower and split_schedule_suffix(s)[0].lower() not in lower]
         if missing:
             raise InvalidInputError(f"Backend {backend.name!r} has no sampler {missing[0]!r}. Its samplers: {', '.join(offered)}.")
 
@@ -236,6 +237,8 @@ def run_grid(
 ) -> GridRun:
     # 1. check inputs
     backend_list = [backends] if not isinstance(backends, Sequence) else list(backends)
+    if len(backend_list) == 1 and isinstance(getattr(backend_list[0], "backends", None), list):
+        backend_list = list(backend_list[0].backends)   # a BackendPool: schedule its members ourselves
     if not backend_list:
         raise InvalidInputError("run_grid needs at least one backend.")
     names = [b.name for b in backend_list]

@@ -99,3 +99,21 @@ def test_checkpoint_failing_to_load_mid_grid(backend, tmp_path):
     assert run.counts()["done"] == 6
     outputs = write_outputs(run, tmp_path)
     assert outputs.grids[0].is_file()
+
+
+def test_cli_runs_on_the_local_backend(models_root, tmp_path, capsys):
+    import json
+
+    from promptlab.cli import main
+
+    path = tmp_path / "grid.yaml"
+    path.write_text(
+        "base: {prompt: 猫, steps: 2, seed: 4, width: 64, height: 64}\n"
+        "x: {type: checkpoint, values: [tinyA.safetensors, tinyB.safetensors]}\n"
+        "y: {type: sampler, values: 'Euler a, DPM++ 2M Karras'}\n", encoding="utf-8")
+    code = main(["grid", str(path), "--out", str(tmp_path / "out"), "--models-root", str(models_root),
+                 "--device", "cpu", "--dtype", "float32", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0, report
+    assert report["counts"]["done"] == 4 and report["model_loads"] == 2
+    assert (tmp_path / "out" / "grid.png").is_file()

@@ -134,6 +134,19 @@ def test_several_backends_share_work_and_retry_failures_elsewhere():
     assert [r.cell.index for r in run.results] == [c.index for c in plan.cells]
 
 
+def test_backend_pool_members_are_scheduled_by_the_grid():
+    from promptlab.backend.pool import BackendPool
+
+    a, b = DrawBackend("a"), DrawBackend("b")
+    run = run_grid(make_plan(spec_2x3(z={"type": "seed", "values": "1-2"})), BackendPool([a, b]))
+    assert run.counts()["done"] == 12 and {r.backend for r in run.results} == {"a", "b"}
+
+
+def test_old_combined_sampler_name_passes_the_backend_check():
+    spec = GridSpec.from_dict({"base": {}, "x": {"type": "sampler", "values": "DPM++ 2M Karras"}}, choices=CHOICES)
+    assert run_grid(make_plan(spec), DrawBackend()).counts()["done"] == 1
+
+
 def test_cell_failing_everywhere_is_failed_once_per_backend():
     plan = make_plan(spec_2x3(z={"type": "prompt_sr", "values": ["cat", "dog"]}))
     a, b = DrawBackend("a", fail_prompts={"a dog"}), DrawBackend("b", fail_prompts={"a dog"})

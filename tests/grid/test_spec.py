@@ -22,6 +22,7 @@ def cell_params(axis, **base):
     ({"type": "checkpoint", "values": ["modelA.safetensors", "/p/modelB"]}, "model", ["modelA.safetensors", "/p/modelB"]),
     ({"type": "vae", "values": "Automatic, kl-f8.safetensors"}, "vae", [None, "kl-f8.safetensors"]),
     ({"type": "sampler", "values": "euler a, DDIM"}, "sampler", ["Euler a", "DDIM"]),
+    ({"type": "sampler", "values": "dpm++ 2m karras"}, "sampler", ["DPM++ 2M Karras"]),
     ({"type": "schedule_type", "values": "Automatic, karras"}, "schedule_type", [None, "Karras"]),
     ({"type": "steps", "values": "10-30 (+10)"}, "steps", [10, 20, 30]),
     ({"type": "cfg", "values": "3-7 [3]"}, "cfg_scale", [3.0, 5.0, 7.0]),
@@ -32,7 +33,7 @@ def cell_params(axis, **base):
     ({"type": "CFG Scale", "values": "7"}, "cfg_scale", [7.0]),
     ({"type": "Prompt S/R", "values": "cat, dog"}, "prompt", ["a cat, (sky:1.2), <lora:styleA:0.8>, red hair",
                                                               "a dog, (sky:1.2), <lora:styleA:0.8>, red hair"]),
-], ids=["checkpoint", "vae", "sampler-case", "schedule", "steps", "cfg-count", "seed", "clip-skip", "emphasis",
+], ids=["checkpoint", "vae", "sampler-case", "sampler-old-karras-name", "schedule", "steps", "cfg-count", "seed", "clip-skip", "emphasis",
         "denoise", "a1111-name", "sr-alias"])
 def test_field_axes(axis, field, expected):
     assert [getattr(p, field) for p in cell_params(axis)] == expected
