@@ -59,6 +59,10 @@ class DiffusersBackend:
     def model_loads(self) -> int:
         return self.manager.loads
 
+    def manager_source(self, model: str | None):
+        """What ``params.model`` resolves to (a CheckpointSource for ``manager.get``)."""
+        return resolve_checkpoint(self.roots, model)
+
     def list_models(self) -> list[str]:
         return [m.name for m in list_models(self.roots, "checkpoint")]
 
@@ -170,7 +174,7 @@ class DiffusersBackend:
             latents = torch.stack([
                 torch.randn((4, params.height // 8, params.width // 8), generator=g) for g in generators
             ])
-            steps_total = params.steps + (int(job.hires.steps * job.hires.denoise) if job.hires else 0)
+            steps_total = params.steps + (job.hires.run_steps if job.hires else 0)
             callback = self._callback(on_progress, cancel, first, total_images, steps_total, 0, model.family)
             latent_out = job.hires is not None and job.hires.in_latent_space
             out = call_pipe(
@@ -204,7 +208,7 @@ class DiffusersBackend:
         source = upscale_latents(images, plan) if plan.in_latent_space else upscale_images(images, plan)
         out = img2img(
             **self._kwargs(cond, callback), image=source, strength=plan.denoise,
-            num_inference_steps=plan.steps,
+            num_inference_steps=plan.call_steps,
             guidance_scale=params.hires_cfg_scale if params.hires_cfg_scale is not None else params.cfg_scale,
             num_images_per_prompt=params.batch_size, generator=generators, output_type="pil",
         )

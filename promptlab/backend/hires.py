@@ -32,6 +32,18 @@ class HiresPlan:
     denoise: float
 
     @property
+    def call_steps(self) -> int:
+        """``num_inference_steps`` for diffusers' img2img: ``steps``, raised so that at least one step runs."""
+        import math
+
+        return self.steps if int(self.steps * self.denoise) >= 1 else math.ceil(1 / self.denoise)
+
+    @property
+    def run_steps(self) -> int:
+        """Steps the second pass actually runs (diffusers and A1111: int(steps * denoise))."""
+        return int(self.call_steps * self.denoise)
+
+    @property
     def in_latent_space(self) -> bool:
         return self.upscaler in LATENT_UPSCALERS
 

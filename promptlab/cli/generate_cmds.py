@@ -1,0 +1,249 @@
+"""`promptlab generate` (local diffusers) and `promptlab models` (what is found under models/)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from promptlab.cli.io import print_json, read_text_arg
+
+# flag -> GenerationParams field; all default to None so that --from values are only overridden when given
+_PARAM_FLAGS = (
+    ("--negative", "negative_prompt", str, "negative prompt (or - for stdin)"),
+    ("--steps", "steps", int, "sampling steps (default 20)"),
+    ("--sampler", "sampler", str, "A1111 sampler name, e.g. 'Euler a', 'DPM++ 2M' (default Euler a)"),
+    ("--schedule", "schedule_type", str, "schedule type: Automatic, Uniform, Karras, Exponential, Beta, SGM Uniform"),
+    ("--cfg", "cfg_scale", float, "CFG scale (default 7)"),
+    ("--seed", "seed", int, "seed; -1 = random (default); image i of the job gets seed+i"),
+    ("--width", "width", int, "width, a multiple of 8 (default 512)"),
+    ("--height", "height", int, "height, a multiple of 8 (default 512)"),
+    ("--batch-size", "batch_size", int, "images per batch (default 1)"),
+    ("--batch-count", "batch_count", int, "number of batches (default 1)"),
+    ("--clip-skip", "clip_skip", int, "CLIP skip in A1111's numbering (1 = last layer)"),
+    ("--emphasis", "emphasis", str, "Original (default), No norm, Ignore, None, comfy"),
+    ("--vae", "vae", str, "a VAE name under models/VAE (default: the checkpoint's own)"),
+    ("--hires", "hires_upscale", float, "hires fix: upscale factor (e.g. 2)"),
+    ("--hires-resize", "hires_resize", str, "hires fix: target size WxH instead of a factor"),
+    ("--hires-upscaler", "hires_upscaler", str, "Latent (default), Latent (nearest), ..., Lanczos, Nearest, None"),
+    ("--hires-steps", "hires_steps", int, "hires fix steps (default: same as --steps)"),
+    ("--hires-sampler", "hires_sampler", str, "hires fix sampler (default: same)"),
+    ("--denoise", "denoising_strength", float, "hires fix denoising strength (default 0.7)"),
+)
+
+
+def _add_model_location(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--models", metavar="DIR", help="models folder in A1111's layout (default $PROMPTLAB_MODELS or ./models)")
+    p.add_argument("--a1111-root", metavar="DIR", help="use an existing stable-diffusion-webui install's models")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "generate",
+        help="generate images locally with diffusers (A1111 prompts, samplers and infotext)",
+        description="Generate PNGs on this machine's GPU (or CPU). Prompts are read the way A1111 reads them "
+        "(weights, 75-token chunks, BREAK, prompt editing, <lora:name:w>, embeddings); every PNG carries "
+        "A1111 infotext.",
+    )
+    p.add_argument("--model", metavar="NAME_OR_PATH",
+                   help="a checkpoint name under models/Stable-diffusion, a .safetensors file, a diffusers folder, "
+                   "or a hub id (online only); default: the first checkpoint found")
+    p.add_argument("--prompt", metavar="TEXT", help="the prompt (or - for stdin)")
+    p.add_argument("--from", dest="from_image", metavar="IMAGE",
+                   help="start from the parameters stored in an image (A1111/ComfyUI/NovelAI...); flags override")
+    for flag, field, kind, text in _PARAM_FLAGS:
+        p.add_argument(flag, dest=field, type=kind, default=None, help=text)
+    p.add_argument("--out", metavar="DIR", required=True, help="output folder (created if missing)")
+    _add_model_location(p)
+    p.add_argument("--device", default="auto", help="auto (default), cuda, cuda:N, mps or cpu")
+    p.add_argument("--dtype", default="auto", help="auto (default: fp16 on GPU, fp32 on CPU), fp16, bf16, fp32")
+    p.add_argument("--allow-pickle", action="store_true",
+                   help="allow .ckpt/.pt files (loaded with torch.load(weights_only=True)); only for files you trust")
+    p.add_argument("--json", action="store_true", help="print the written files and their parameters as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_generate)
+
+    m = subparsers.add_parser(
+        "models",
+        help="list checkpoints, LoRAs, VAEs and embeddings found (family, A1111 hash); download a default",
+        description="List the model files promptlab finds in A1111's layout, with the checkpoint family "
+        "(sd1/sd2/sdxl, v-prediction) and A1111's short hash. `promptlab models download` fetches the "
+        "default SD1.5 checkpoint when online.",
+    )
+    m.add_argument("action", nargs="?", choices=("list", "download"), default="list")
+    m.add_argument("--kind", choices=("checkpoint", "lora", "vae", "embedding"), action="append",
+                   help="only this kind (repeatable; default all)")
+    m.add_argument("--no-hash", action="store_true", help="skip hashing (hashing a new 2-7 GB file takes seconds)")
+    m.add_argument("--allow-pickle", action="store_true", help="also inspect .ckpt/.pt checkpoints")
+    m.add_argument("--json", action="store_true", help="print JSON (shape in the README)")
+    _add_model_location(m)
+    m.set_defaults(func=run_models)
+
+
+def _params(args: argparse.Namespace):
+    from promptlab.errors import InvalidInputError
+    from promptlab.params import GenerationParams
+
+    params = GenerationParams()
+    if args.from_image:
+        from promptlab.metadata import read
+
+        meta = read(args.from_image)
+        if meta.params is None:
+            raise InvalidInputError(f"{args.from_image} carries no generation parameters to start from.")
+        params = meta.params
+    changes = {}
+    if args.prompt is not None:
+        changes["prompt"] = read_text_arg(args.prompt)
+    elif not args.from_image:
+        raise InvalidInputError("Give --prompt TEXT (or --from IMAGE).")
+    if args.model is not None:
+        changes["model"] = args.model
+    for _flag, field, _kind, _text in _PARAM_FLAGS:
+        value = getattr(args, field)
+        if value is None:
+            continue
+        if field == "hires_resize":
+            try:
+                w, h = (int(v) for v in value.lower().split("x"))
+            except ValueError:
+                raise InvalidInputError(f"--hires-resize {value!r}: expected WxH such as 1024x1536.") from None
+            changes["hires_resize_x"], changes["hires_resize_y"] = w, h
+        elif field == "negative_prompt":
+            changes[field] = read_text_arg(value)
+        else:
+            changes[field] = value
+    if args.from_image and "model" not in changes:
+        changes["model"] = None  # the stored name may not exist here; the default model is used
+        changes["model_hash"] = None
+    return params.with_(**changes)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from promptlab.backend.diffusers_backend import DiffusersBackend, save_images
+    from promptlab.backend.models import ModelRoots, list_models, no_checkpoint_message
+    from promptlab.errors import ModelNotFoundError
+
+    params = _params(args)
+    backend = DiffusersBackend(args.models, a1111_root=args.a1111_root, device=args.device, dtype=args.dtype,
+                               allow_pickle=args.allow_pickle)
+    if params.model is None and not list_models(backend.roots, "checkpoint"):
+        raise ModelNotFoundError(_first_run_message(backend.roots, no_checkpoint_message(ModelRoots(backend.roots.models))))
+    bar = None
+    if not args.quiet and not args.json:
+        from tqdm import tqdm
+
+        bar = tqdm(total=None, unit="step", file=sys.stderr, dynamic_ncols=True, desc="loading model")
+
+    def progress(p) -> None:
+        if bar is None:
+            return
+        batch = p.image_index // max(1, params.batch_size)
+        bar.total = p.total_steps * params.batch_count
+        bar.set_description(f"images {p.image_index + 1}-{min(p.image_index + params.batch_size, p.total_images)}"
+                            f"/{p.total_images}")
+        bar.update(batch * p.total_steps + p.step - bar.n)
+
+    try:
+        results = backend.generate(params, on_progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    paths = save_images(results, args.out)
+    if args.json:
+        print_json([{"path": str(path), "seed": r.params.seed, "infotext": r.infotext}
+                    for path, r in zip(paths, results, strict=True)])
+    else:
+        for path in paths:
+            print(path)
+    return 0
+
+
+def _first_run_message(roots, message: str) -> str:
+    from promptlab.backend.download import is_online
+
+    folder = roots.folder("checkpoint")
+    if is_online():
+        return message + f" This machine is online: `promptlab models download` saves the default SD1.5 checkpoint to {folder}."
+    return message
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from promptlab.backend.models import ModelRoots
+
+    roots = ModelRoots.from_args(args.models, args.a1111_root)
+    if args.action == "download":
+        return _download(roots)
+    rows = _inventory(roots, args.kind or ["checkpoint", "lora", "vae", "embedding"], not args.no_hash,
+                      args.allow_pickle)
+    if args.json:
+        print_json({"models": str(roots.models), "files": rows})
+        return 0
+    if not rows:
+        print(f"No model files found under {roots.models}.")
+        print("Put checkpoints in Stable-diffusion/, LoRAs in Lora/, VAEs in VAE/, embeddings in embeddings/.")
+        return 0
+    for row in rows:
+        detail = row.get("family") or ""
+        if row.get("prediction") == "v_prediction":
+            detail += " v-pred"
+        if row.get("error"):
+            detail = f"error: {row['error']}"
+        print(f"{row['kind']:<10} {row.get('hash') or '':<12} {detail:<12} {row['name']}")
+    return 0
+
+
+def _inventory(roots, kinds, with_hash: bool, allow_pickle: bool) -> list[dict]:
+    from promptlab.backend.lora import lora_family
+    from promptlab.backend.models import detect_checkpoint, list_models, lora_short_hash, short_hash
+    from promptlab.backend.safeload import is_pickle_file, read_safetensors_header
+    from promptlab.errors import PromptlabError
+
+    rows = []
+    for kind in kinds:
+        for model in list_models(roots, kind):
+            row: dict = {"kind": kind, "name": model.name, "path": str(model.path), "size": model.path.stat().st_size}
+            try:
+                if kind == "checkpoint":
+                    info = detect_checkpoint(model.path, allow_pickle=allow_pickle)
+                    row.update(family=info.family.value, prediction=info.prediction.value, config=info.config_name)
+                elif kind == "lora" and not is_pickle_file(model.path):
+                    header = read_safetensors_header(model.path)
+                    meta = {str(k): str(v) for k, v in (header.get("__metadata__") or {}).items()}
+                    shapes = {k: _Shape(v["shape"]) for k, v in header.items() if k != "__metadata__"}
+                    family = lora_family(shapes, meta)
+                    row["family"] = family.value if family else None
+                if with_hash:
+                    row["hash"] = lora_short_hash(model.path) if kind == "lora" else short_hash(model.path)
+            except PromptlabError as exc:
+                row["error"] = str(exc)
+            rows.append(row)
+    return rows
+
+
+class _Shape:
+    """Just enough of a tensor (ndim/shape) for LoRA family detection from a safetensors header."""
+
+    def __init__(self, shape) -> None:
+        self.shape = tuple(shape)
+        self.ndim = len(self.shape)
+
+
+def _download(roots) -> int:
+    from promptlab.backend.download import DEFAULT_CHECKPOINT, download_checkpoint, is_online, offline_message
+
+    folder = roots.folder("checkpoint")
+    if not is_online():
+        print(offline_message(folder), file=sys.stderr)
+        return 1
+    from tqdm import tqdm
+
+    with tqdm(total=DEFAULT_CHECKPOINT.size, unit="B", unit_scale=True, file=sys.stderr,
+              desc=DEFAULT_CHECKPOINT.filename) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        path = download_checkpoint(folder, progress=progress)
+    print(Path(path))
+    return 0
