@@ -227,9 +227,13 @@ class SearchIndex:
 
     # ---------------------------------------------------------------- search
     def search(self, query: str, *, limit: int, categories: frozenset[int] | None,
-               langs: frozenset[str] | None, score_cutoff: float | None) -> list[tuple[int, float, str, Via]]:
-        """Return up to ``limit`` (tag index, score, matched text, via), best first."""
-        q = search_key(query)
+               langs: frozenset[str] | None, score_cutoff: float | None,
+               fuzzy: bool = True) -> list[tuple[int, float, str, Via]]:
+        """Return up to ``limit`` (tag index, score, matched text, via), best first.
+
+        ``fuzzy=False`` skips the typo stage (differential tests compare the exact stages alone).
+        """
+        q = search_key(query.replace("\x00", ""))
         if not q or limit <= 0:
             return []
         best: dict[int, tuple[int, float, str, Via]] = {}  # tag -> (rank value, score, matched, via)
@@ -246,10 +250,10 @@ class SearchIndex:
         if has_cjk(q):
             self._search_translations(q, limit, categories, langs, offer)
         else:
-            self._search_prefix(q, limit, categories, langs, offer)
+            self._search_prefix(q, limit, categories, langs, score_cutoff, offer)
             if len(best) < limit and allow_en:
                 self._search_words(q, limit, categories, offer)
-            if len(best) < limit and len(q) >= 3 and allow_en:
+            if fuzzy and len(best) < limit and len(q) >= 3 and allow_en:
                 self._search_fuzzy(q, limit, categories, offer)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.table.names[kv[0]]))[:limit]
         return [(tag, score, text, via) for tag, (_, score, text, via) in ranked]
@@ -262,19 +266,25 @@ class SearchIndex:
 
     @staticmethod
     def _top(values: np.ndarray, tags: np.ndarray, limit: int) -> np.ndarray:
-        """Positions of the best ``values``, best first, enough to cover ``limit`` distinct tags."""
+        """Positions of the best ``values``, best first, enough to cover ``limit`` distinct tags.
+
+        Rows tied with the last one taken are all included, so the result never depends on how
+        argpartition orders equal values (the reference path sees every row).
+        """
         want = min(len(values), limit * 4)
         while True:
             if want < len(values):
                 top = np.argpartition(-values, want - 1)[:want]
             else:
                 top = np.arange(len(values))
-            top = top[np.argsort(-values[top], kind="stable")]
             if want >= len(values) or len(np.unique(tags[top])) >= limit:
-                return top
+                break
             want = min(len(values), want * 4)
+        if len(top) < len(values):
+            top = np.flatnonzero(values >= values[top].min())
+        return top[np.argsort(-values[top], kind="stable")]
 
-    def _search_prefix(self, q, limit, categories, langs, offer) -> None:
+    def _search_prefix(self, q, limit, categories, langs, score_cutoff, offer) -> None:
         lo = bisect_left(self.keys, q)
         hi = bisect_left(self.keys, q + "\U0010ffff", lo)
         if lo == hi:
@@ -293,6 +303,11 @@ class SearchIndex:
         for j in np.flatnonzero(rows < exact_hi):  # exact matches rank as such
             r = rows[j]
             values[j] = rank_value(EXACT_SCORE[int(self.row_level[r])], int(self._pops[self.row_tag[r]]))
+        if score_cutoff is not None:
+            keep = (values >> POP_BITS) >= int(round(score_cutoff * 10))
+            rows, values = rows[keep], values[keep]
+            if not len(rows):
+                return
         for j in self._top(values, self.row_tag[rows], limit):
             r = int(rows[j])
             level = int(self.row_level[r])

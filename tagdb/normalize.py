@@ -61,16 +61,20 @@ _READING_OVERRIDES = {"长": "chang", "发": "fa", "重": "zhong", "乐": "le", 
                       "背": "bei", "露": "lu", "扎": "zha", "系": "xi", "少": "shao", "调": "tiao"}
 
 
+_TONELESS = str.maketrans({**{c: "a" for c in "āáǎà"}, **{c: "e" for c in "ēéěèếềḿ"}, **{c: "i" for c in "īíǐì"},
+                           **{c: "o" for c in "ōóǒò"}, **{c: "u" for c in "ūúǔù"}, **{c: "v" for c in "üǖǘǚǜ"},
+                           **{c: "n" for c in "ńňǹ"}, "ḿ": "m"})
+
+
 @functools.lru_cache(maxsize=1)
 def _char_pinyin() -> dict[str, str]:
     from pypinyin.pinyin_dict import pinyin_dict  # immutable table; loaded once, on first use
 
     table = {}
     for code, readings in pinyin_dict.items():
-        first = unicodedata.normalize("NFD", readings.split(",")[0]).replace("u\u0308", "v")
-        plain = "".join(c for c in first if c.isascii())
-        if plain.isalpha():
-            table[chr(code)] = plain.lower()
+        plain = readings.split(",", 1)[0].translate(_TONELESS)
+        if plain.isascii() and plain.isalpha():
+            table[chr(code)] = plain
     table.update(_READING_OVERRIDES)
     return table
 

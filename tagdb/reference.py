@@ -1,0 +1,83 @@
+"""The slow, obviously correct search: a linear scan implementing the ranking rules literally.
+
+``SearchIndex.search`` must return the same (tag, score) list for exact, prefix, word-prefix,
+pinyin and Chinese queries; for fuzzy queries the fast path only scores ~200 trigram candidates,
+so tests compare its top hits with this full scan. Used by tests and the benchmark, never by the app.
+"""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz
+
+from tagdb.index import (EXACT_SCORE, FUZZY_CUTOFF, FUZZY_WEIGHT, LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS,
+                         LEVEL_PINYIN, LEVEL_WORD, PREFIX_SCORE, TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING,
+                         TagTable, rank_value)
+from tagdb.model import Via
+from tagdb.normalize import has_cjk, pinyin_keys, search_key
+
+
+def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str, *, limit: int,
+                categories: frozenset[int] | None = None, langs: frozenset[str] | None = None,
+                score_cutoff: float | None = None, fuzzy: bool = True) -> list[tuple[int, float, str, Via]]:
+    q = search_key(query.replace("\x00", ""))
+    if not q or limit <= 0:
+        return []
+    best: dict[int, tuple[int, float, str, Via]] = {}
+
+    def offer(tag: int, score: float, text: str, via: Via) -> None:
+        if table.deprecated[tag]:
+            return
+        if categories is not None and int(table.categories[tag]) not in categories:
+            return
+        if score_cutoff is not None and score < score_cutoff:
+            return
+        value = rank_value(score, max(int(table.post_counts[tag]), 0))
+        old = best.get(tag)
+        if old is None or value > old[0] or (value == old[0] and via is Via.NAME and old[3] is not Via.NAME):
+            best[tag] = (value, score, text, via)
+
+    allow_en = langs is None or "en" in langs
+    if has_cjk(q):
+        for i in range(len(table.names)):
+            for lang, text in table.translations.get(i, ()):
+                key = search_key(text)
+                if not has_cjk(text) or (langs is not None and lang not in langs) or q not in key:
+                    continue
+                score = TRANS_EXACT if key == q else TRANS_PREFIX if key.startswith(q) else TRANS_SUBSTRING
+                offer(i, score, text, Via.TRANSLATION)
+    else:
+        for i, name in enumerate(table.names):
+            texts = [(name, Via.NAME)] + [(a, Via.ALIAS) for a in table.aliases.get(i, ())]
+            if allow_en:
+                for text, via in texts:
+                    key = search_key(text)
+                    for level, k in ((LEVEL_FULL, key), (LEVEL_COMPACT, key.replace(" ", ""))):
+                        if level == LEVEL_COMPACT and " " not in key:
+                            continue
+                        if k.startswith(q):
+                            offer(i, (EXACT_SCORE if k == q else PREFIX_SCORE)[level], text, via)
+            for lang, text in table.translations.get(i, ()):
+                syllables = pinyins.get((i, text), "")
+                if not syllables or not has_cjk(text) or (langs is not None and lang not in langs):
+                    continue
+                full, initials = pinyin_keys(syllables)
+                for level, k in ((LEVEL_PINYIN, full), (LEVEL_INITIALS, initials)):
+                    if level == LEVEL_INITIALS and len(initials) < 2:
+                        continue
+                    if k.startswith(q):
+                        offer(i, (EXACT_SCORE if k == q else PREFIX_SCORE)[level], text, Via.PINYIN)
+        if len(best) < limit and allow_en:
+            for i, name in enumerate(table.names):
+                words = search_key(name).split(" ")
+                for j in range(1, len(words)):
+                    suffix = " ".join(words[j:])
+                    if suffix.startswith(q):
+                        offer(i, (EXACT_SCORE if suffix == q else PREFIX_SCORE)[LEVEL_WORD], name, Via.NAME)
+        if fuzzy and len(best) < limit and len(q) >= 3 and allow_en:
+            for i, name in enumerate(table.names):
+                for text, via in [(name, Via.NAME)] + [(a, Via.ALIAS) for a in table.aliases.get(i, ())]:
+                    score = fuzz.WRatio(q, search_key(text), score_cutoff=FUZZY_CUTOFF)
+                    if score:
+                        offer(i, round(score * FUZZY_WEIGHT, 1), text, via)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], table.names[kv[0]]))[:limit]
+    return [(tag, score, text, via) for tag, (_, score, text, via) in ranked]
