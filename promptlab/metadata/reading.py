@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from promptlab.errors import PromptlabError
 from promptlab.metadata.extract import Extracted, NotAnImageError, TextItem, extract
 from promptlab.metadata.model import ImageMetadata, ReaderResult
 
@@ -30,6 +31,11 @@ def read(source: str | os.PathLike[str] | bytes | bytearray | memoryview | Binar
         return ImageMetadata(name, error=f"cannot open file: {exc.strerror or exc}")
     try:
         return _read_stream(name, stream, stealth, convert_nai)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, MemoryError,
+            OSError, EOFError, SyntaxError) as exc:
+        # A file shape nobody foresaw must not take down a batch of 10,000: report it on this file.
+        return ImageMetadata(name, error=f"could not read this file ({type(exc).__name__}: {exc}); "
+                             "please report it with the file attached")
     finally:
         if owned:
             stream.close()
@@ -119,7 +125,10 @@ def _assemble(name: str, extracted: Extracted, result: ReaderResult | None, warn
     if convert_nai and result.generator == "novelai":
         from promptlab.metadata.readers.novelai import convert_to_a1111
 
-        params_list, details, more = convert_to_a1111(params_list, details, result.format)
+        try:
+            params_list, details, more = convert_to_a1111(params_list, details, result.format)
+        except (ValueError, TypeError, PromptlabError) as exc:
+            more = [f"NovelAI -> A1111 prompt conversion failed ({exc}); prompts are as stored"]
         warnings += more
     return ImageMetadata(
         name, generator=result.generator, params=params_list[0] if params_list else None, raw=raw,

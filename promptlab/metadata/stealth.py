@@ -52,7 +52,8 @@ def read_stealth(stream: BinaryIO, extracted: Extracted, *, rgb: bool, warnings:
             bands = image.getbands()
             alpha = np.asarray(image.getchannel("A")) if "A" in bands else None
             colour = np.asarray(image.convert("RGB")) if rgb else None
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError, zlib.error, Image.DecompressionBombError) as exc:
+        # Pillow reports broken PNGs as SyntaxError, cut ones as OSError/EOFError
         warnings.append(f"pixels could not be decoded to check for a stealth payload ({exc})")
         return None
     if alpha is not None:

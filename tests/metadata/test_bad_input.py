@@ -215,3 +215,22 @@ def test_read_accepts_a_stream():
 def test_pillow_unaffected_image_opens(tmp_path):
     # our hand-built files are real images: Pillow opens them
     Image.open(io.BytesIO(png([ztxt("parameters", INFOTEXT)]))).load()
+
+
+def test_fuzzed_real_images_never_raise(shared_dir):
+    """Truncated and bit-flipped copies of the real fixtures: read() returns, never raises."""
+    import random
+
+    folder = shared_dir / "fixtures/metadata"
+    files = [p for p in sorted(folder.rglob("*")) if p.suffix in (".png", ".jpg", ".jpeg", ".webp")
+             and 0 < p.stat().st_size < 200_000]
+    rng = random.Random(1234)
+    for i in range(300):
+        data = bytearray(rng.choice(files).read_bytes())
+        if rng.random() < 0.3:
+            data = data[: rng.randrange(len(data))]
+        else:
+            for _ in range(rng.randint(1, 20)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        meta = read(bytes(data), stealth="always" if i % 5 == 0 else "auto")
+        assert meta.error is None or isinstance(meta.error, str)
