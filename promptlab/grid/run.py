@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from promptlab.errors import BackendError, CancelledError, InvalidInputError, ModelLoadError, ModelNotFoundError, UnsafeModelError
 from promptlab.grid.axes import split_schedule_suffix
 from promptlab.grid.plan import Cell, GridPlan, TimingModel
+from promptlab.grid.schedule import Scheduler
 from promptlab.params import GenerationParams
 
 if TYPE_CHECKING:
@@ -148,83 +149,6 @@ def check_backends(plan: GridPlan, backends: Sequence[Backend]) -> None:
             raise InvalidInputError(f"Backend {backend.name!r} has no sampler {missing[0]!r}. Its samplers: {', '.join(offered)}.")
 
 
-class _Scheduler:
-    """Hands cells to workers: keep to your group, take a fresh group next, retry failures elsewhere."""
-
-    def __init__(self, plan: GridPlan, todo: set[int], workers: list[str]):
-        self.cond = threading.Condition()
-        self.pending: dict[tuple, list[int]] = {}
-        for group, indices in plan.groups():
-            keep = [i for i in indices if i in todo]
-            if keep:
-                self.pending[group] = keep
-        self.group_of = {i: g for g, ix in plan.groups() for i in ix}
-        self.tried: dict[int, set[str]] = {}
-        self.bad_groups: dict[str, set[tuple]] = {w: set() for w in workers}
-        self.active: dict[str, tuple | None] = {w: None for w in workers}
-        self.in_flight = 0
-        self.workers = workers
-        self.last_error: dict[int, str] = {}
-        self.group_error: dict[tuple, str] = {}
-
-    def _eligible(self, worker: str, i: int) -> bool:
-        return worker not in self.tried.get(i, ()) and self.group_of[i] not in self.bad_groups[worker]
-
-    def _take(self, worker: str) -> int | None:
-        current = self.active[worker]
-        candidates = [current] if current in self.pending else []
-        others = sorted((g for g in self.pending if g != current), key=lambda g: (
-            g in self.active.values(), -len(self.pending[g])))
-        for group in candidates + others:
-            for pos, i in enumerate(self.pending[group]):
-                if self._eligible(worker, i):
-                    del self.pending[group][pos]
-                    if not self.pending[group]:
-                        del self.pending[group]
-                    self.active[worker] = group
-                    self.in_flight += 1
-                    return i
-        return None
-
-    def next(self, worker: str, cancel: threading.Event) -> int | None:
-        with self.cond:
-            while not cancel.is_set():
-                i = self._take(worker)
-                if i is not None or self.in_flight == 0:
-                    return i
-                self.cond.wait(0.5)
-            return None
-
-    def finished(self, i: int) -> None:
-        with self.cond:
-            self.in_flight -= 1
-            self.cond.notify_all()
-
-    def failed(self, worker: str, i: int, error: str, *, group_failed: bool) -> bool:
-        """Record a failure; True when another backend may still try the cell (it is queued again)."""
-        with self.cond:
-            self.in_flight -= 1
-            self.tried.setdefault(i, set()).add(worker)
-            self.last_error[i] = error
-            if group_failed:
-                self.bad_groups[worker].add(self.group_of[i])
-                self.group_error[self.group_of[i]] = error
-            retry = any(self._eligible(w, i) for w in self.workers)
-            if retry:
-                self.pending.setdefault(self.group_of[i], []).insert(0, i)
-            self.cond.notify_all()
-            return retry
-
-    def leftovers(self) -> list[tuple[int, str]]:
-        """Cells never made, with the error that stopped them ("" when they were simply not run)."""
-        out = []
-        for group, indices in self.pending.items():
-            dead = all(group in self.bad_groups[w] for w in self.workers)
-            for i in indices:
-                out.append((i, self.last_error.get(i) or (self.group_error.get(group, "") if dead else "")))
-        return out
-
-
 def run_grid(
     plan: GridPlan,
     backends: Backend | Sequence[Backend],
@@ -261,7 +185,7 @@ def run_grid(
     reused = len(results)
 
     # 3. run the rest
-    scheduler = _Scheduler(plan, todo, names)
+    scheduler = Scheduler(plan, todo, names)
     lock = threading.Lock()
     made_seconds: list[float] = []
     total = len(plan.cells)
@@ -294,10 +218,7 @@ def run_grid(
                 if not images:
                     raise BackendError("the backend returned no image")  # noqa: TRY301
             except CancelledError:
-                with scheduler.cond:
-                    scheduler.in_flight -= 1
-                    scheduler.pending.setdefault(scheduler.group_of[i], []).insert(0, i)
-                    scheduler.cond.notify_all()
+                scheduler.requeue(i)
                 return
             except Exception as exc:  # noqa: BLE001 - any backend failure fails this cell, not the grid
                 message = f"{type(exc).__name__}: {exc}"
