@@ -54,7 +54,6 @@ EMPHASIS_MODES = ("Original", "No norm", "None", "comfy")
 SLOW_AXES = (AxisType.CHECKPOINT, AxisType.VAE)   # loading these costs seconds: outermost in a plan
 PROMPT_STAGES = (AxisType.VARIANT, AxisType.WILDCARD, AxisType.PROMPT_ORDER, AxisType.LORA_WEIGHT, AxisType.PROMPT_SR)
 
-_EXTRA_NET = re.compile(r"<(\w+):([^>]+)>")   # the pattern A1111's extra_networks.parse_prompt uses
 _MODEL_EXTS = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".sft")
 
 
@@ -152,26 +151,26 @@ def _texts(raw, what: str, *, none_words=()) -> list[AxisValue]:
 
 
 def lora_set_weight(prompt: str, weight: float, name: str | None) -> tuple[str, int]:
-    """Set the weight of ``<lora:NAME:w>`` (all LoRAs when ``name`` is None); returns (text, how many)."""
-    count = 0
+    """Set the weight of ``<lora:NAME:w>`` (all LoRAs when ``name`` is None); returns (text, how many).
 
-    def sub(m: re.Match) -> str:
-        nonlocal count
-        kind, args = m[1], m[2].split(":")
-        if kind.lower() not in ("lora", "lyco") or (name is not None and args[0].strip() != name):
-            return m[0]
-        count += 1
-        w = format_number(weight)
-        positional = [a for a in args[1:] if "=" not in a]
-        keyword = [a for a in args[1:] if "=" in a]
+    The tags are found by ``promptlab.syntax.a1111.extra_networks``, A1111's own parsing rules.
+    """
+    from promptlab.syntax.a1111 import extra_networks
+
+    w = format_number(weight)
+    out, last, count = [], 0, 0
+    for net in extra_networks(prompt)[1]:
+        if net.kind.lower() not in ("lora", "lyco") or (name is not None and net.name.strip() != name):
+            continue
+        positional = [a for a in net.args if "=" not in a]
+        keyword = [a for a in net.args if "=" in a]
         # <lora:n:te:unet>: a second positional number is the UNet weight; set both to the axis value.
-        if len(positional) >= 2:
-            positional = [w, w, *positional[2:]]
-        else:
-            positional = [w]
-        return f"<{kind}:{':'.join([args[0], *positional, *keyword])}>"
-
-    return _EXTRA_NET.sub(sub, prompt), count
+        positional = [w, w, *positional[2:]] if len(positional) >= 2 else [w]
+        out += [prompt[last:net.start], f"<{net.kind}:{':'.join([net.name, *positional, *keyword])}>"]
+        last = net.end
+        count += 1
+    out.append(prompt[last:])
+    return "".join(out), count
 
 
 def _sr(params: GenerationParams, search: str, value: str, axis_title: str) -> GenerationParams:
