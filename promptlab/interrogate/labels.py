@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 from pathlib import Path
 
 from promptlab.errors import InvalidInputError, ModelNotFoundError
@@ -49,6 +50,16 @@ class LabelSet:
 
     def indices(self, category: TagCategory) -> tuple[int, ...]:
         return tuple(i for i, c in enumerate(self.categories) if c == category)
+
+    @cached_property
+    def groups(self):
+        """Index arrays (ratings, characters, everything else) computed once per label set."""
+        import numpy as np
+
+        cats = np.fromiter((int(c) for c in self.categories), dtype=np.int64, count=len(self.categories))
+        rating, character = int(TagCategory.RATING), int(TagCategory.CHARACTER)
+        return (np.flatnonzero(cats == rating), np.flatnonzero(cats == character),
+                np.flatnonzero((cats != rating) & (cats != character)))
 
 
 def display_name(name: str, *, replace_underscores: bool = True) -> str:

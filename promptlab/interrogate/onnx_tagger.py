@@ -77,6 +77,8 @@ class OnnxTagger:
         if threads:
             opts.intra_op_num_threads = threads
         opts.log_severity_level = 3
+        # idle intra-op threads would otherwise spin and steal the cores that decode the next images
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = rt.InferenceSession(str(model_path), sess_options=opts, providers=requested)
         except Exception as exc:  # onnxruntime raises its own exception types (Fail, InvalidGraph, ...)

@@ -92,10 +92,12 @@ class TagResult:
 
 
 def mcut_threshold(probs: Iterable[float]) -> float:
-    """Maximum Cut Thresholding: midpoint of the largest gap between consecutive sorted probabilities."""
-    ordered = np.sort(np.asarray(list(probs), dtype=np.float64))[::-1]
+    """Maximum Cut Thresholding: midpoint of the largest gap between consecutive sorted probabilities.
+
+    With fewer than two values there is no gap: the threshold is 0 (keep what there is)."""
+    ordered = np.sort(np.asarray(probs if isinstance(probs, np.ndarray) else list(probs), dtype=np.float64))[::-1]
     if ordered.size < 2:
-        return float(ordered[0]) if ordered.size else 1.0
+        return 0.0
     gaps = ordered[:-1] - ordered[1:]
     t = int(gaps.argmax())
     return float((ordered[t] + ordered[t + 1]) / 2)
@@ -109,12 +111,10 @@ def escape_prompt_brackets(text: str) -> str:
     return "".join(out)
 
 
-def _select(probs: np.ndarray, idx: tuple[int, ...], threshold: float, comparison: Comparison) -> list[int]:
-    if not idx:
-        return []
-    values = probs[list(idx)]
+def _select(probs: np.ndarray, idx: np.ndarray, threshold: float, comparison: Comparison) -> list[int]:
+    values = probs[idx]
     keep = values > threshold if comparison is Comparison.STRICT else values >= threshold
-    return [i for i, k in zip(idx, keep) if k]
+    return idx[keep].tolist()
 
 
 def postprocess(
@@ -123,17 +123,13 @@ def postprocess(
     """One image's probability vector -> TagResult."""
     comparison = options.comparison or default_comparison
     probs = np.asarray(probs, dtype=np.float64)
-    rating_idx = labels.indices(TagCategory.RATING)
-    char_idx = labels.indices(TagCategory.CHARACTER)
-    general_idx = tuple(
-        i for i, c in enumerate(labels.categories) if c not in (TagCategory.RATING, TagCategory.CHARACTER)
-    )
+    rating_idx, char_idx, general_idx = labels.groups
     general_t = options.general_threshold
-    if options.general_mcut and general_idx:
-        general_t = mcut_threshold(probs[list(general_idx)])
+    if options.general_mcut and general_idx.size:
+        general_t = mcut_threshold(probs[general_idx])
     char_t = options.character_threshold
-    if options.character_mcut and char_idx:
-        char_t = max(0.15, mcut_threshold(probs[list(char_idx)]))
+    if options.character_mcut and char_idx.size:
+        char_t = max(0.15, mcut_threshold(probs[char_idx]))
 
     def make(indices: list[int]) -> tuple[Tag, ...]:
         tags = []
@@ -152,7 +148,7 @@ def postprocess(
         return tuple(tags)
 
     ratings = sorted(
-        ((labels.names[i].removeprefix("rating:"), float(probs[i])) for i in rating_idx), key=lambda r: -r[1]
+        ((labels.names[i].removeprefix("rating:"), float(probs[i])) for i in rating_idx.tolist()), key=lambda r: -r[1]
     )
     characters = make(_select(probs, char_idx, char_t, comparison))
     general = make(_select(probs, general_idx, general_t, comparison))

@@ -33,8 +33,9 @@ def run(**kw):
         ([0.6, 0.55, 0.5, 0.01], 0.255),       # last gap
         ([0.4, 0.4, 0.1, 0.1], 0.25),          # ties around the gap
         ([0.1, 0.9, 0.8, 0.2], 0.5),           # unsorted input
+        ([0.7], 0.0),                          # no gap: keep it
     ],
-    ids=["middle", "first", "last", "ties", "unsorted"],
+    ids=["middle", "first", "last", "ties", "unsorted", "single"],
 )
 def test_mcut_cases(probs, expected):
     assert mcut_threshold(probs) == pytest.approx(expected)
