@@ -29,7 +29,7 @@ run: $(VENV)/.installed-$(EXTRAS)
 browser:
 	@if command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji >/dev/null; \
 	else echo "note: chromium not found and cannot be installed without root; the browser tests will skip"; fi
 
 test: $(VENV)/.installed-dev browser

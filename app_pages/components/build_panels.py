@@ -60,15 +60,15 @@ def chips(field: str, key: str, db: Any, lang: str) -> None:
     cats = [category_of(db, unescape_tag(chip_core(it))) if _PLAIN_TAG.match(chip_core(it)) else None for it in items]
     st.pills(t("build.chips", lang), options=list(range(len(items))), selection_mode="multi", key=_sel_key(field),
              format_func=lambda i: chip_label(items[i], cats[i]), label_visibility="collapsed")
-    cols = st.columns(6)
     buttons = ((ChipOp.DOWN, ":material/remove:", "build.chip.down"), (ChipOp.UP, ":material/add:", "build.chip.up"),
                (ChipOp.TOGGLE, ":material/visibility_off:", "build.chip.toggle"),
                (ChipOp.LEFT, ":material/arrow_back:", "build.chip.left"),
                (ChipOp.RIGHT, ":material/arrow_forward:", "build.chip.right"),
                (ChipOp.DELETE, ":material/delete:", "build.chip.delete"))
-    for col, (op, icon, label_key) in zip(cols, buttons):
-        col.button(t(label_key, lang), icon=icon, key=f"build.chipop.{field}.{op}", disabled=not selection,
-                   on_click=_chip_action, args=(field, key, op), width="stretch")
+    with st.container(horizontal=True, gap="small"):
+        for op, icon, label_key in buttons:
+            st.button(t(label_key, lang), icon=icon, key=f"build.chipop.{field}.{op}", disabled=not selection,
+                      on_click=_chip_action, args=(field, key, op), type="tertiary")
 
 
 def token_counter(text: str, lang: str, *, positive: bool) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import re
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from PIL import Image
 
 from app_pages.components.prompt_tools import highlight_prompt
 from promptlab.i18n import t
@@ -26,6 +29,11 @@ def read_upload(upload: Any, lang: str) -> str | tuple[str, bytes, Any]:
     meta = read(data)
     if meta.error:
         return t("read.not_image", lang, name=upload.name, error=meta.error)
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.verify()
+    except (OSError, SyntaxError, ValueError) as exc:  # PIL reports broken files with these
+        return t("read.not_image", lang, name=upload.name, error=exc)
     return upload.name, data, meta
 
 
@@ -57,8 +65,14 @@ def _params_rows(p: GenerationParams, lang: str) -> pd.DataFrame:
     rows = [(name, getattr(p, name)) for name in GenerationParams.field_names()
             if name not in ("prompt", "negative_prompt", "extra") and getattr(p, name) is not None
             and (getattr(p, name) != getattr(defaults, name) or name in ("steps", "sampler", "cfg_scale", "seed", "width", "height"))]
-    rows += list(p.extra)
+    rows = [(_label(name), value) for name, value in rows] + list(p.extra)
     return pd.DataFrame([{t("read.key", lang): k, t("read.value", lang): str(v)} for k, v in rows])
+
+
+def _label(field: str) -> str:
+    """A1111's spelling of a settings field ("cfg_scale" -> "CFG scale")."""
+    text = field.replace("_", " ").capitalize()
+    return re.sub(r"\b(Cfg|cfg)\b", "CFG", text).replace("Vae", "VAE").replace("Ensd", "ENSD").replace("Ti ", "TI ")
 
 
 def show_image(i: int, name: str, data: bytes, meta: Any, lang: str) -> tuple[str, str, str, GenerationParams] | None:
@@ -67,7 +81,10 @@ def show_image(i: int, name: str, data: bytes, meta: Any, lang: str) -> tuple[st
 
     with st.expander(f"{name} — {meta.generator or t('read.none', lang)}", expanded=i == 0):
         c_img, c_meta = st.columns([1, 2])
-        c_img.image(data, width="stretch")
+        try:
+            c_img.image(data, width="stretch")
+        except (OSError, ValueError) as exc:  # pixels damaged though the header and metadata read
+            c_img.warning(t("read.no_preview", lang, error=exc))
         c_img.caption(f"{meta.container or ''} {meta.image_width}x{meta.image_height}")
         p = meta.params
         with c_meta:
@@ -97,7 +114,8 @@ def show_image(i: int, name: str, data: bytes, meta: Any, lang: str) -> tuple[st
             b1, b2 = st.columns(2)
             to_build = b1.button(t("read.to_build", lang), key=f"read.build.{i}", icon=":material/construction:")
             to_generate = b2.button(t("read.to_generate", lang), key=f"read.gen.{i}", icon=":material/send:")
-            tab_params, tab_raw = st.tabs([t("read.params", lang), t("read.raw", lang)])
+            tab_params, tab_info, tab_raw = st.tabs([t("read.params", lang), t("read.infotext", lang), t("read.raw", lang)])
+            tab_info.code(p.with_(prompt=prompt, negative_prompt=negative).to_infotext(), language=None, wrap_lines=True)
             tab_params.dataframe(_params_rows(p, lang), hide_index=True, width="stretch")
             if len(meta.params_list) > 1:
                 tab_params.caption(t("read.more_params", lang, n=len(meta.params_list)))

@@ -40,6 +40,8 @@ STRINGS = {
     "read.to_build": {"en": "Send to Build", "zh": "发送到构建"},
     "read.to_generate": {"en": "Send to Generate", "zh": "发送到生成"},
     "read.params": {"en": "Settings", "zh": "参数"},
+    "read.no_preview": {"en": "No preview: the image data is damaged ({error}).", "zh": "无法预览：图片数据已损坏（{error}）。"},
+    "read.infotext": {"en": "As A1111 text", "zh": "A1111 参数文本"},
     "read.raw": {"en": "Raw metadata", "zh": "原始元数据"},
     "read.more_params": {"en": "This image holds {n} parameter sets; the first is shown.", "zh": "此图片包含 {n} 组参数，显示的是第一组。"},
     "read.key": {"en": "Setting", "zh": "参数"},

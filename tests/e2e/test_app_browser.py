@@ -99,10 +99,11 @@ def test_build_read_and_switch_language(page, app, tmp_path):
     expect(page.get_by_role("heading", name="Read images")).to_be_visible()
     page.locator("input[type=file]").first.set_input_files(str(_image_file(tmp_path)))
     expect(page.get_by_role("button", name="Send to Build").first).to_be_visible()
+    expect(page.locator("[data-testid='stImage'] img").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "read.png"), full_page=True)
 
     # Switch the language: the page text changes.
-    page.get_by_role("button", name="简体中文").click()
+    page.get_by_role("radio", name="简体中文").click()
     expect(page.get_by_role("heading", name="读取图片信息")).to_be_visible()
     expect(page.get_by_role("link", name="构建提示词")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "read-zh.png"), full_page=True)
