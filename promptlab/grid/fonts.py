@@ -81,8 +81,7 @@ def _fc_match() -> list[tuple[str, int]]:
 
 
 def candidates() -> list[tuple[str, int]]:
-    env = os.environ.get("PROMPTLAB_FONT")
-    out = [(env, 0)] if env else []
+    out = []
     bundled = bundled_cjk_font()
     if bundled:
         out.append(bundled)
@@ -114,9 +113,24 @@ def _render(font: ImageFont.FreeTypeFont, ch: str) -> tuple:
     return mask.size, bytes(mask)
 
 
-@lru_cache(maxsize=1)
 def choose_font() -> FontChoice:
-    """The first installed font that covers Chinese, Japanese and Korean samples."""
+    """``$PROMPTLAB_FONT`` when set (``path`` or ``path#index`` for a collection), else the first
+    installed font that covers Chinese, Japanese and Korean samples."""
+    return _choose_font(os.environ.get("PROMPTLAB_FONT", ""))
+
+
+@lru_cache(maxsize=4)
+def _choose_font(override: str) -> FontChoice:
+    if override:
+        path, _, index = override.partition("#")
+        try:
+            font = load_font(path, int(index or 0), 24)
+        except (OSError, ValueError):
+            raise PromptlabError(f"PROMPTLAB_FONT={override!r} cannot be loaded as a font; give a .ttf/.ttc/.otf "
+                                 "path (path#N picks face N of a .ttc), or unset it.") from None
+        cjk = covers(font, "猫中文")
+        warning = "" if cjk else (f"PROMPTLAB_FONT {path} has no Chinese glyphs: CJK labels will show as boxes.")
+        return FontChoice(path, int(index or 0), " ".join(font.getname()), cjk, warning)
     for path, index in candidates():
         try:
             font = load_font(path, index, 24)

@@ -189,3 +189,17 @@ def test_no_cell_files_removes_cells_only_after_a_complete_run(tmp_path):
     run = run_grid(make_plan(spec), DrawBackend(), out_dir=tmp_path, resume=True)
     write_outputs(run, tmp_path)
     assert not (tmp_path / "cells").exists()
+
+
+def test_background_job_reports_progress_result_and_errors(tmp_path):
+    from promptlab.grid.job import GridJob, view
+
+    job = GridJob.start(make_plan(spec_2x3()), DrawBackend(), tmp_path / "a")
+    job.join(30)
+    assert job.done and job.error is None and job.fraction() == 1.0
+    assert job.outputs.grids[0].is_file()
+    grid = view(job.run, 1, 0, {})                       # rows = Y, columns = X
+    assert [[r.cell.index for r in line] for line in grid] == [[(x, y, 0) for x in range(3)] for y in range(2)]
+    bad = GridJob.start(make_plan(spec_2x3()), DrawBackend(samplers=("Euler",)), tmp_path / "b")
+    bad.join(30)
+    assert "no sampler" in str(bad.error) and bad.run is None

@@ -109,3 +109,14 @@ def test_mixed_cell_sizes_use_the_largest_slot():
     grid = render_grid({(0, 0): solid((1, 2, 3), (64, 64)), (1, 0): solid((4, 5, 6), (64, 128))}, x_labels=["a", "b"])
     x0, y0, x1, y1 = grid.layout.cell_boxes[(0, 0)]
     assert y1 - y0 == 128
+
+
+def test_font_override_is_used_and_warns_without_cjk(monkeypatch):
+    monkeypatch.setenv("PROMPTLAB_FONT", DEJAVU)
+    if not __import__("os").path.isfile(DEJAVU):
+        pytest.skip("DejaVu not installed")
+    choice = choose_font()
+    assert choice.path == DEJAVU and not choice.cjk and "no Chinese glyphs" in choice.warning
+    monkeypatch.setenv("PROMPTLAB_FONT", "/nonexistent/font.ttf")
+    with pytest.raises(Exception, match="PROMPTLAB_FONT='/nonexistent/font.ttf' cannot be loaded"):
+        choose_font()
