@@ -62,3 +62,28 @@ def test_list_values_are_taken_verbatim():
                          ids=["int-float", "half", "trailing-zero", "negative"])
 def test_format_number(value, text):
     assert format_number(value) == text
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-50, 50), st.integers(-50, 50), st.integers(1, 7))
+def test_integer_ranges_match_python_range(start, end, step):
+    signed = step if end >= start else -step
+    text = f"{start}-{end} ({signed:+d})"
+    expected = list(range(start, end + (1 if signed > 0 else -1), signed))
+    assert [int(v) for v in expand_numbers(text, integer=True, what="t")] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1).map(str.strip)
+                .filter(lambda s: s and s[0] != '"'), min_size=1, max_size=6))
+def test_quoted_lists_round_trip(items):
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="").writerow(items)
+    assert split_list(buffer.getvalue()) == items
