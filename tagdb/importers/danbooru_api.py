@@ -10,6 +10,7 @@ request per ``interval`` seconds, with exponential back-off on HTTP 429/5xx.
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import time
 import urllib.error
@@ -98,8 +99,9 @@ class DanbooruUpdate:
                 retryable = exc.code == 429 or exc.code >= 500
                 problem = f"HTTP {exc.code} {exc.reason}"
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-                retryable = True
-                problem = str(getattr(exc, "reason", exc))
+                reason = getattr(exc, "reason", exc)
+                retryable = not isinstance(reason, socket.gaierror)  # no DNS: offline, retrying won't help
+                problem = str(reason) if retryable else f"cannot resolve the host, offline? ({reason})"
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 retryable = True
                 problem = f"bad JSON ({exc})"
