@@ -38,8 +38,10 @@ def read_stealth(stream: BinaryIO, extracted: Extracted, *, rgb: bool, warnings:
         warnings.append(f"image is {width}x{height}: too large to decode for a stealth payload "
                         f"(limit {MAX_STEALTH_PIXELS:,} pixels); not checked")
         return None
-    if not rgb and extracted.container == "PNG" and _png_signature_absent(stream):
-        return None  # column 0 of the alpha channel has no signature: no need to decode the image
+    if extracted.container == "PNG" and extracted.has_alpha:
+        fast = _png_stealth_fast(stream, warnings)  # reads the first columns only, no full decode
+        if fast is not False and (fast is not None or not rgb):
+            return fast
     stream.seek(0)
     try:
         with Image.open(stream) as image:
@@ -66,60 +68,111 @@ def read_stealth(stream: BinaryIO, extracted: Extracted, *, rgb: bool, warnings:
 
 
 def _png_signature_absent(stream: BinaryIO) -> bool:
-    """True when the first 120 alpha LSBs of column 0 are surely not a stealth signature.
+    """True when the first 120 alpha LSBs (column 0) are surely not a stealth signature."""
+    bits = _png_alpha_bits(stream, _SIG_BITS)
+    if bits is None:
+        return False
+    return _bits_to_bytes(bits[:_SIG_BITS]) not in _ALPHA_SIGNATURES
 
-    Reads only as much of the zlib stream as the first 120 rows need and rebuilds just the first
-    pixel of each row (for x = 0 every PNG filter reduces to "raw + above" or "raw"). Anything
-    unusual (16-bit, interlaced, palette, short images, corrupt data) answers False: decode fully.
-    """
+
+def _png_stealth_fast(stream: BinaryIO, warnings: list[str]) -> StealthPayload | None | bool:
+    """The alpha payload read from the first columns only: a payload, None (no signature), or
+    False when this PNG needs the full decode (16-bit, interlaced, palette, corrupt, ...)."""
+    head = _png_alpha_bits(stream, _SIG_BITS + 32)
+    if head is None:
+        return False
+    if _bits_to_bytes(head[:_SIG_BITS]) not in _ALPHA_SIGNATURES:
+        return None
+    length = int.from_bytes(_bits_to_bytes(head[_SIG_BITS:_SIG_BITS + 32]), "big")
+    bits = _png_alpha_bits(stream, _SIG_BITS + 32 + length)
+    if bits is None:
+        return False
+    import numpy as np
+
+    return _decode(np.frombuffer(bytes(bits), dtype=np.uint8), _ALPHA_SIGNATURES, warnings)
+
+
+def _bits_to_bytes(bits) -> bytes:
+    return bytes(int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, len(bits) - len(bits) % 8, 8))
+
+
+def _png_alpha_bits(stream: BinaryIO, count: int) -> bytearray | None:
+    """The first ``count`` alpha LSBs in column-major order, rebuilt from the PNG's rows without
+    decoding the image: only the alpha bytes of the first few columns are unfiltered (each PNG
+    filter needs just the left, upper and upper-left byte of the same channel). 8-bit RGBA / LA,
+    non-interlaced only; anything else gives None (the caller decodes with Pillow)."""
     import struct
     import zlib
 
     stream.seek(8)
     header = stream.read(8 + 13)
     if len(header) < 21 or header[4:8] != b"IHDR":
-        return False
+        return None
     width, height, depth, colour, _c, _f, interlace = struct.unpack(">IIBBBBB", header[8:21])
-    if depth != 8 or colour not in (4, 6) or interlace or height < _SIG_BITS:
-        return False
+    if depth != 8 or colour not in (4, 6) or interlace or not width or not height:
+        return None
+    count = min(count, width * height)
+    columns = -(-count // height)
+    rows = height if columns > 1 else count
     bpp = 4 if colour == 6 else 2
     stride = 1 + width * bpp
-    need = stride * _SIG_BITS
+    need = stride * rows
     stream.seek(8 + 8 + 13 + 4)
     inflater = zlib.decompressobj()
-    raw = b""
-    while len(raw) < need:
+    parts: list[bytes] = []
+    have = 0
+    while have < need:
         chunk_header = stream.read(8)
         if len(chunk_header) < 8:
-            return False
+            return None
         length, ctype = struct.unpack(">I4s", chunk_header)
         if ctype == b"IEND":
-            return False
+            return None
         if ctype != b"IDAT":
             stream.seek(length + 4, 1)
             continue
         try:
-            raw += inflater.decompress(stream.read(length), need - len(raw))
-            while inflater.unconsumed_tail and len(raw) < need:
-                raw += inflater.decompress(inflater.unconsumed_tail, need - len(raw))
+            part = inflater.decompress(stream.read(length), need - have)
+            while inflater.unconsumed_tail and have + len(part) < need:
+                part += inflater.decompress(inflater.unconsumed_tail, need - have - len(part))
         except zlib.error:
-            return False
+            return None
+        parts.append(part)
+        have += len(part)
         stream.seek(4, 1)
-    above = 0
-    bits = bytearray()
-    for row in range(_SIG_BITS):
+    raw = b"".join(parts)
+    alpha_rows: list[list[int]] = []
+    above = [0] * columns
+    for row in range(rows):
         base = row * stride
-        kind, value = raw[base], raw[base + bpp]  # filter byte, then the alpha byte of pixel 0
-        if kind in (2, 4):       # Up, Paeth: + above
-            value = (value + above) & 0xFF
-        elif kind == 3:          # Average: + above // 2 (left is 0)
-            value = (value + (above >> 1)) & 0xFF
-        elif kind not in (0, 1):
-            return False
-        above = value
-        bits.append(value & 1)
-    signature = bytes(int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, _SIG_BITS, 8))
-    return signature not in _ALPHA_SIGNATURES
+        kind = raw[base]
+        if kind > 4:
+            return None
+        current = [0] * columns
+        left = upper_left = 0
+        offset = base + bpp  # the alpha byte of pixel 0
+        for col in range(columns):
+            value = raw[offset + col * bpp]
+            up = above[col]
+            if kind == 1:
+                value += left
+            elif kind == 2:
+                value += up
+            elif kind == 3:
+                value += (left + up) >> 1
+            elif kind == 4:
+                estimate = left + up - upper_left
+                pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - upper_left)
+                value += left if pa <= pb and pa <= pc else (up if pb <= pc else upper_left)
+            value &= 0xFF
+            current[col] = value
+            left, upper_left = value, up
+        above = current
+        alpha_rows.append(current)
+    bits = bytearray()
+    for col in range(columns):
+        bits.extend(alpha_rows[r][col] & 1 for r in range(rows))
+    return bits[:count]
 
 
 def _decode(bits, signatures: dict[bytes, bool], warnings: list[str]) -> StealthPayload | None:

@@ -278,3 +278,24 @@ def test_rgba_without_metadata_is_not_decoded(monkeypatch):
     monkeypatch.setattr(PIL.Image, "open", no_open)
     meta = read(buf.getvalue())
     assert meta.params is None and meta.error is None
+
+
+@pytest.mark.parametrize("name", ["sd-metadata/png/forge.png", "sd-metadata/png/novelai-full.png",
+                                  "sd-metadata/png/novelai-full-3char.png",
+                                  "sd-parsers/parsers/AUTOMATIC1111/automatic1111_stealth.png"])
+def test_fast_column_read_equals_full_decode_on_real_images(shared_dir, name):
+    """Differential: the few-columns PNG reader and Pillow's full decode find the same payload."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from promptlab.metadata.stealth import _ALPHA_SIGNATURES, _decode, _png_stealth_fast
+
+    data = (shared_dir / "fixtures/metadata" / name).read_bytes()
+    fast = _png_stealth_fast(io.BytesIO(data), [])
+    with Image.open(io.BytesIO(data)) as img:
+        alpha = np.asarray(img.getchannel("A"))
+    full = _decode((alpha.T & 1).ravel(), _ALPHA_SIGNATURES, [])
+    assert fast is not None and fast is not False and full is not None
+    assert fast == full and len(fast.text) > 50
