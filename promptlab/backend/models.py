@@ -210,7 +210,8 @@ def classify(shapes: dict[str, tuple], metadata: dict[str, str], tensor, *, side
     if not any(k.startswith(_UNET) for k in shapes):
         if any(k.startswith(("lora_", "lora_unet", "lora_te")) or ".lora_" in k for k in shapes):
             raise ModelLoadError(f"{name} is a LoRA, not a checkpoint: put it in models/Lora and use <lora:name:1>.")
-        if any(k.startswith(("encoder.", "decoder.", "first_stage_model.")) for k in shapes) and len(shapes) < 400:
+        vae_prefixes = ("encoder.", "decoder.", "quant_conv.", "post_quant_conv.", "first_stage_model.")
+        if shapes and all(k.startswith(vae_prefixes) for k in shapes):
             raise ModelLoadError(f"{name} is a VAE, not a checkpoint: put it in models/VAE.")
         raise ModelLoadError(
             f"{name} is not a Stable Diffusion checkpoint in A1111's single-file layout "
