@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from promptlab.backend.text_encode import EMPTY_CHUNK, ClipEncoder, encode_texts, encode_window
+from promptlab.backend.text_encode import EMPTY_CHUNK, ClipEncoder, TextGroup, encode_groups, encode_window
 from promptlab.errors import InvalidInputError
 from promptlab.tokens import EOS, Emphasis, check_comma_backtrack, chunk_prompt
 
@@ -190,20 +190,33 @@ def build_conditioning(
     used = sorted({s.name for r in pos_reports + neg_reports for c in r.chunks for s in c.embeddings})
 
     # 5. encode with every encoder; SDXL concatenates the channels
-    pos_z, pos_pooled = _encode_all(encoders, [r.chunks for r in pos_reports], mode, usable, pos_counts)
-    neg_z, neg_pooled = _encode_all(encoders, [r.chunks for r in neg_reports], mode, usable, neg_counts)
-    empty_z, _ = _encode_all(encoders, [(EMPTY_CHUNK,)], Emphasis.IGNORE, usable, None)
-    if family == "sdxl" and all(t == "" for t in neg_texts):
-        # A1111 (like diffusers' force_zeros_for_empty_prompt) uses zeros for an empty SDXL negative prompt
-        import torch
+    import torch
 
-        neg_z = [torch.zeros_like(z) for z in neg_z]
-        neg_pooled = [torch.zeros_like(p) for p in neg_pooled]
+    zero_negative = family == "sdxl" and all(t == "" for t in neg_texts)
+    pos_windows = max(len(r.chunks) for r in pos_reports)
+    neg_windows = max(len(r.chunks) for r in neg_reports)
+    groups = [TextGroup([r.chunks for r in pos_reports], mode, pos_counts)]
+    if not zero_negative:
+        groups.append(TextGroup([r.chunks for r in neg_reports], mode, neg_counts))
+    need_empty = pos_windows != neg_windows
+    if need_empty:
+        groups.append(TextGroup([(EMPTY_CHUNK,)], Emphasis.IGNORE))
+    encoded = _encode_all(encoders, groups, mode, usable)
+    pos_z, pos_pooled = encoded[0]
+    if zero_negative:
+        # A1111 (like diffusers' force_zeros_for_empty_prompt) uses zeros for an empty SDXL negative prompt
+        width = pos_z[0].shape[-1]
+        neg_z = [torch.zeros(77 * neg_windows, width, device=pos_z[0].device) for _ in neg_texts]
+        neg_pooled = [torch.zeros_like(pos_pooled[0]) for _ in neg_texts]
+    else:
+        neg_z, neg_pooled = encoded[1]
+    empty_z = encoded[-1][0] if need_empty else None
 
     # 6. pad prompt / negative prompt to the same length with the empty prompt's encoding
-    length = max(z.shape[0] for z in pos_z + neg_z)
-    pos_z = [_pad_with_empty(z, empty_z[0], length) for z in pos_z]
-    neg_z = [_pad_with_empty(z, empty_z[0], length) for z in neg_z]
+    if empty_z is not None:
+        length = 77 * max(pos_windows, neg_windows)
+        pos_z = [_pad_with_empty(z, empty_z[0], length) for z in pos_z]
+        neg_z = [_pad_with_empty(z, empty_z[0], length) for z in neg_z]
 
     # 7. one entry per stretch of steps where neither text changes
     timeline = _timeline(pos_schedule, neg_schedule)
@@ -296,20 +309,23 @@ def _usable_embeddings(embeddings, encoders: list[ClipEncoder], warnings: list[s
     return usable
 
 
-def _encode_all(encoders, chunk_lists, mode, usable, counts):
+def _encode_all(encoders: list[ClipEncoder], groups: list[TextGroup], mode: Emphasis, usable) -> list[tuple[list, list]]:
+    """Per group: (per text (T, C_total) tensors, per text pooled or None)."""
     import torch
 
-
-    outputs = []
-    pooled = None
+    per_encoder = []
+    pooled: list | None = None
     for enc in encoders:
         z_empty = encode_window(enc, [EMPTY_CHUNK])[0] if mode is Emphasis.COMFY else None
-        batch = encode_texts(enc, chunk_lists, mode, usable, z_empty, counts)
-        outputs.append(batch.windows)
+        batches = encode_groups(enc, groups, usable, z_empty)
+        per_encoder.append(batches)
         if enc.pooled:
-            pooled = batch.pooled
-    zs = [torch.cat(per_encoder, dim=-1) for per_encoder in zip(*outputs)]
-    return zs, (pooled if pooled is not None else [None] * len(zs))
+            pooled = [b.pooled for b in batches]
+    results = []
+    for g in range(len(groups)):
+        zs = [torch.cat(parts, dim=-1) for parts in zip(*(batches[g].windows for batches in per_encoder))]
+        results.append((zs, pooled[g] if pooled is not None else [None] * len(zs)))
+    return results
 
 
 def _pad_with_empty(z: torch.Tensor, empty: torch.Tensor, length: int) -> torch.Tensor:

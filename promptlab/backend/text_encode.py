@@ -49,6 +49,62 @@ class EncodedBatch:
     pooled: list  # per text: (P,) tensor or None (from the text's first window, as A1111)
 
 
+@dataclass(frozen=True)
+class TextGroup:
+    """Texts encoded together as one A1111 batch (emphasis means are taken over the group)."""
+
+    chunk_lists: Sequence[Sequence[Chunk]]
+    emphasis: Emphasis
+    row_counts: Sequence[int] | None = None
+
+
+MAX_ROWS_PER_FORWARD = 64
+
+
+def encode_groups(
+    encoder: ClipEncoder,
+    groups: Sequence[TextGroup],
+    embeddings: Mapping[str, Embedding] | None = None,
+    z_empty: torch.Tensor | None = None,
+) -> list[EncodedBatch]:
+    """Encode several groups of texts with as few transformer calls as possible (all windows of all
+    groups are batched: windows are independent until emphasis), then apply emphasis per window over
+    each group, as A1111 does for one batch: a text with fewer windows gets the empty chunk."""
+    import torch
+
+    rows: list[Chunk] = []
+    layout = []  # per group, per window: slice of rows
+    for group in groups:
+        n_windows = max(len(chunks) for chunks in group.chunk_lists)
+        windows = []
+        for w in range(n_windows):
+            start = len(rows)
+            rows.extend(chunks[w] if w < len(chunks) else EMPTY_CHUNK for chunks in group.chunk_lists)
+            windows.append(slice(start, len(rows)))
+        layout.append(windows)
+    zs, pools = [], []
+    for start in range(0, len(rows), MAX_ROWS_PER_FORWARD):
+        z, pool = encode_window(encoder, rows[start : start + MAX_ROWS_PER_FORWARD], embeddings)
+        zs.append(z)
+        pools.append(pool)
+    z_all = torch.cat(zs)
+    pooled_all = torch.cat(pools) if pools[0] is not None else None
+    results = []
+    for group, windows in zip(groups, layout):
+        counts = torch.tensor(group.row_counts, dtype=torch.float32) if group.row_counts is not None else None
+        per_text: list[list[torch.Tensor]] = [[] for _ in group.chunk_lists]
+        for rows_slice in windows:
+            batch = rows[rows_slice]
+            multipliers = torch.tensor([c.multipliers for c in batch], dtype=torch.float32)
+            z = apply_emphasis(z_all[rows_slice], multipliers, group.emphasis, z_empty, counts)
+            for i in range(len(batch)):
+                per_text[i].append(z[i])
+        first = windows[0]
+        pooled = [pooled_all[first.start + i] if pooled_all is not None else None for i in range(len(group.chunk_lists))]
+        results.append(EncodedBatch([torch.cat(parts, dim=0) for parts in per_text], pooled))
+    return results
+
+
 def encode_texts(
     encoder: ClipEncoder,
     chunk_lists: Sequence[Sequence[Chunk]],
@@ -57,24 +113,8 @@ def encode_texts(
     z_empty: torch.Tensor | None = None,
     row_counts: Sequence[int] | None = None,
 ) -> EncodedBatch:
-    """Encode several texts together, window by window, as A1111 does for one batch: a text with fewer
-    windows gets the empty chunk; emphasis is applied per window over the whole batch."""
-    import torch
-
-    n_windows = max(len(chunks) for chunks in chunk_lists)
-    per_text: list[list[torch.Tensor]] = [[] for _ in chunk_lists]
-    pooled: list[torch.Tensor | None] = [None] * len(chunk_lists)
-    for w in range(n_windows):
-        batch = [chunks[w] if w < len(chunks) else EMPTY_CHUNK for chunks in chunk_lists]
-        z, pool = encode_window(encoder, batch, embeddings)
-        multipliers = torch.tensor([c.multipliers for c in batch], dtype=torch.float32)
-        counts = torch.tensor(row_counts, dtype=torch.float32) if row_counts is not None else None
-        z = apply_emphasis(z, multipliers, emphasis, z_empty, counts)
-        for i in range(len(batch)):
-            per_text[i].append(z[i])
-            if w == 0 and pool is not None:
-                pooled[i] = pool[i]
-    return EncodedBatch([torch.cat(parts, dim=0) for parts in per_text], pooled)
+    """One group of texts (see ``encode_groups``)."""
+    return encode_groups(encoder, [TextGroup(chunk_lists, emphasis, row_counts)], embeddings, z_empty)[0]
 
 
 def encode_window(
