@@ -181,3 +181,18 @@ def test_round_trip_property(prompt, negative, steps, sampler, cfg, seed, size, 
         extra=tuple(extra), tiling=tiling,
     )
     assert GenerationParams.from_infotext(p.to_infotext()) == p
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list('abc:,"{}[]\\ \n\r-/xX0123456789') + ["Steps", "Size", "Negative prompt:"]),
+                max_size=60).map("".join))
+def test_parser_never_raises_and_round_trips(text):
+    params, warnings = parse_infotext(text)
+    assert isinstance(warnings, tuple)
+    again = GenerationParams.from_infotext(params.to_infotext())
+    # texts built from odd keys may not survive (keys must look like A1111 keys); values always do
+    if all(_KEYLIKE.fullmatch(k) for k, _ in params.extra):
+        assert again == params
+
+
+_KEYLIKE = __import__("re").compile(r"\w[\w \-/]*\w")
