@@ -1,0 +1,1 @@
+"""The prompt language: A1111 syntax, NovelAI conversion, rendering."""

@@ -1,0 +1,218 @@
+"""Linear-time parser for A1111's prompt-editing grammar (no lark, no recursion).
+
+A1111 parses schedules with a lark Earley grammar::
+
+    start:      (prompt | raw [ ] ( ) : characters)*
+    prompt:     (emphasized | scheduled | alternate | plain | whitespace)*
+    emphasized: "(" prompt ")" | "(" prompt ":" prompt ")" | "[" prompt "]"
+    scheduled:  "[" [prompt ":"] prompt ":" ws? NUMBER ws? "]"
+    alternate:  "[" prompt ("|" [prompt])+ "]"
+    plain:      (any char but \\ [ ] ( ) : |  |  backslash + any char but newline)+
+
+Facts this parser relies on (checked against lark by the differential tests):
+
+* Inside a construct every ``[``/``(`` must itself be a construct, so whether a
+  construct starting at position *i* parses, and where it ends, does not depend on the
+  context: the result can be memoised per position.
+* If a nested construct fails, every enclosing construct fails too; only at the top
+  level may a ``[``/``(`` that opens no construct stay as a literal character.
+* At the top level Earley's resolution prefers a construct over literal brackets.
+* A ``|`` outside an alternation, or a backslash at the end / before a newline, makes
+  the whole prompt unparsable: A1111 then uses the prompt unchanged for every step.
+
+The tree is a list of items: ``str`` (verbatim text, emphasis brackets included) or a
+node tuple ``(SCHEDULED, before | None, after, number_text, number_position)`` /
+``(ALTERNATE, [option, ...])`` whose branches are item lists again.
+"""
+
+from __future__ import annotations
+
+import re
+
+SCHEDULED = 0
+ALTERNATE = 1
+
+_PLAIN = re.compile(r"(?:[^\\\[\]():|]|\\.)+")
+# lark's SIGNED_NUMBER, ASCII digits only, with lark's order of alternatives.
+_STEP_CLOSE = re.compile(
+    r"\s*([+-]?(?:[0-9]+[eE][+-]?[0-9]+|(?:[0-9]+\.(?:[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+))\s*\]"
+)
+
+# Frame phases.
+_ROUND = 0        # "(" prompt          -> ")" or ":"
+_ROUND_WEIGHT = 1  # "(" prompt ":" prompt -> ")"
+_SQUARE = 2       # "[" prompt          -> "]", "|" or ":"
+_ALTERNATE = 3    # "[" prompt "|" ...  -> "|" or "]"
+_EDIT = 4         # "[" prompt ":" prompt -> ":" NUMBER "]"
+
+
+class _Frame:
+    __slots__ = ("start", "phase", "items", "parts")
+
+    def __init__(self, start: int, phase: int) -> None:
+        self.start = start
+        self.phase = phase
+        self.items: list = []
+        self.parts: list[list] = []
+
+
+def parse_schedule_tree(text: str) -> list | None:
+    """Parse ``text``; ``None`` when A1111's grammar cannot parse it at all."""
+    n = len(text)
+    top: list = []
+    stack: list[_Frame] = []
+    failed: set[int] = set()
+    done: dict[int, tuple[list, int]] = {}  # construct start -> (items to splice, end)
+    i = 0
+
+    def fail_all() -> int:
+        outer = stack[0]
+        for frame in stack:
+            failed.add(frame.start)
+        stack.clear()
+        top.append(text[outer.start])
+        return outer.start + 1
+
+    while True:
+        items = stack[-1].items if stack else top
+        if i >= n:
+            if not stack:
+                return _resolve_top_level(text, done) if done else top
+            i = fail_all()
+            continue
+        c = text[i]
+        if c == "[" or c == "(":
+            if i in failed:
+                if stack:
+                    i = fail_all()
+                else:
+                    top.append(c)
+                    i += 1
+                continue
+            memo = done.get(i)
+            if memo is not None:
+                items.extend(memo[0])
+                i = memo[1]
+                continue
+            stack.append(_Frame(i, _ROUND if c == "(" else _SQUARE))
+            i += 1
+            continue
+        if c == "\\" and (i + 1 >= n or text[i + 1] == "\n"):
+            if not stack:
+                return None
+            i = fail_all()
+            continue
+        if c not in "]):|":
+            m = _PLAIN.match(text, i)
+            items.append(m.group(0))
+            i = m.end()
+            continue
+        if not stack:
+            if c == "|":
+                return None
+            top.append(c)
+            i += 1
+            continue
+        frame = stack[-1]
+        phase = frame.phase
+        result: list | None = None
+        end = i + 1
+        if phase == _ROUND:
+            if c == ")":
+                result = ["(", *frame.items, ")"]
+            elif c == ":":
+                frame.parts.append(frame.items)
+                frame.items = []
+                frame.phase = _ROUND_WEIGHT
+                i += 1
+                continue
+        elif phase == _ROUND_WEIGHT:
+            if c == ")":
+                result = ["(", *frame.parts[0], ":", *frame.items, ")"]
+        elif phase == _SQUARE:
+            if c == "]":
+                result = ["[", *frame.items, "]"]
+            elif c == "|":
+                frame.parts.append(frame.items)
+                frame.items = []
+                frame.phase = _ALTERNATE
+                i += 1
+                continue
+            elif c == ":":
+                m = _STEP_CLOSE.match(text, i + 1)
+                if m is not None:  # [after:N]
+                    result = [(SCHEDULED, None, frame.items, m.group(1), m.start(1))]
+                    end = m.end()
+                else:  # [before:after:N]
+                    frame.parts.append(frame.items)
+                    frame.items = []
+                    frame.phase = _EDIT
+                    i += 1
+                    continue
+        elif phase == _ALTERNATE:
+            if c == "|":
+                frame.parts.append(frame.items)
+                frame.items = []
+                i += 1
+                continue
+            if c == "]":
+                result = [(ALTERNATE, [*frame.parts, frame.items])]
+        elif phase == _EDIT:
+            if c == ":":
+                m = _STEP_CLOSE.match(text, i + 1)
+                if m is not None:
+                    result = [(SCHEDULED, frame.parts[0], frame.items, m.group(1), m.start(1))]
+                    end = m.end()
+        if result is None:
+            i = fail_all()
+            continue
+        stack.pop()
+        done[frame.start] = (result, end)
+        (stack[-1].items if stack else top).extend(result)
+        i = end
+
+
+def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> list:
+    """Choose, right to left, which top-level constructs Earley keeps.
+
+    lark resolves the top level from the right: a construct is kept unless the run of
+    literal bracket/colon characters right after it has an even length >= 2 (then its
+    brackets are literal and the constructs inside it are top-level candidates). An
+    alternation is always kept: with literal brackets its ``|`` could not parse.
+    """
+    ends = {end: (start, items) for start, (items, end) in done.items()}
+    escaped = set()
+    j = text.find("\\")
+    while j != -1:
+        escaped.add(j + 1)
+        j = text.find("\\", j + 2)
+    out: list = []
+    run = 0
+    k = len(text)
+    while k > 0:
+        c = text[k - 1]
+        if c in "[]():" and (k - 1) not in escaped:
+            construct = ends.get(k)
+            if construct is not None and (run < 2 or run % 2 or _is_alternate(construct[1])):
+                out.append(construct[1])
+                k = construct[0]
+                run = 0
+                continue
+            out.append([c])
+            run += 1
+            k -= 1
+            continue
+        start = k - 1
+        while start > 0 and (text[start - 1] not in "[]():" or (start - 1) in escaped):
+            start -= 1
+        out.append([text[start:k]])
+        run = 0
+        k = start
+    result: list = []
+    for part in reversed(out):
+        result.extend(part)
+    return result
+
+
+def _is_alternate(items: list) -> bool:
+    return len(items) == 1 and type(items[0]) is tuple and items[0][0] == ALTERNATE
