@@ -218,7 +218,8 @@ class ModelManager:
         import torch
 
         try:
-            pipe.to(self.device)
+            if pipe.device != torch.device(self.device):
+                pipe.to(self.device)
         except torch.cuda.OutOfMemoryError as exc:
             _empty_cache(self.device)
             raise BackendError(
