@@ -299,3 +299,29 @@ def test_fast_column_read_equals_full_decode_on_real_images(shared_dir, name):
     full = _decode((alpha.T & 1).ravel(), _ALPHA_SIGNATURES, [])
     assert fast is not None and fast is not False and full is not None
     assert fast == full and len(fast.text) > 50
+
+
+def test_comfyui_efficiency_nodes():
+    graph = {
+        "1": {"class_type": "Efficient Loader", "inputs": {
+            "ckpt_name": "anything.safetensors", "vae_name": "Baked VAE", "clip_skip": -2, "lora_name": "None",
+            "positive": "1girl, smile", "negative": "lowres", "empty_latent_width": 640, "empty_latent_height": 960,
+            "batch_size": 1}},
+        "2": {"class_type": "KSampler (Efficient)", "inputs": {
+            "seed": 31, "steps": 22, "cfg": 7.0, "sampler_name": "euler_ancestral", "scheduler": "normal", "denoise": 1.0,
+            "model": ["1", 0], "positive": ["1", 1], "negative": ["1", 2], "latent_image": ["1", 3]}},
+        "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 5]}},
+    }
+    p = read(comfy_png(graph)).params
+    assert (p.prompt, p.negative_prompt, p.model, p.clip_skip) == ("1girl, smile", "lowres", "anything.safetensors", 2)
+    assert (p.width, p.height, p.seed, p.steps) == (640, 960, 31, 22)
+
+
+def test_comfyui_controlnet_keeps_polarity():
+    graph = copy.deepcopy(COMFY_GRAPH)
+    graph["30"] = {"class_type": "ControlNetApplyAdvanced", "inputs": {
+        "strength": 1.0, "positive": ["6", 0], "negative": ["7", 0], "control_net": ["31", 0], "image": ["32", 0]}}
+    graph["3"]["inputs"]["positive"] = ["30", 0]
+    graph["3"]["inputs"]["negative"] = ["30", 1]
+    p = read(comfy_png(graph)).params
+    assert (p.prompt, p.negative_prompt) == ("1girl, solo", "lowres")

@@ -269,7 +269,12 @@ class Graph:
         return s
 
     def texts(self, node: Node, name: str) -> str:
-        """The prompt text(s) feeding a conditioning input, in graph order, joined by newlines."""
+        """The prompt text(s) feeding a conditioning input, in graph order, joined by newlines.
+
+        The polarity of the sampler input (positive / negative) is carried down the trace: nodes
+        with both a ``positive`` and a ``negative`` input (ControlNetApplyAdvanced, Efficient Loader
+        with its prompt strings, ...) give the one of the same polarity."""
+        polarity = "negative" if name == "negative" else "positive"
         texts: list[str] = []
         start = self.link(node, name)
         stack = [start] if start else []
@@ -292,7 +297,12 @@ class Graph:
             if found_text:
                 continue
             if "positive" in current.inputs and "negative" in current.inputs:
-                follow = ["negative" if slot == 1 else "positive"]
+                value = self.scalar(current, polarity)
+                if isinstance(value, str):  # Efficient Loader & co. hold the prompt strings themselves
+                    if value and value not in texts:
+                        texts.append(value)
+                    continue
+                follow = [polarity]
             else:
                 follow = [k for k in current.inputs if "cond" in k.lower()]
             for key in follow:
@@ -313,10 +323,13 @@ class Graph:
                     value = self.scalar(current, key)
                     if isinstance(value, str):
                         return value, list(reversed(loras))
-                if isinstance(self.scalar(current, "lora_name"), str):
-                    loras.append({"name": self.scalar(current, "lora_name"),
-                                  "strength_model": to_float(self.scalar(current, "strength_model")),
-                                  "strength_clip": to_float(self.scalar(current, "strength_clip"))})
+                lora = self.scalar(current, "lora_name")
+                if isinstance(lora, str) and lora not in ("None", ""):
+                    loras.append({"name": lora,
+                                  "strength_model": to_float(self.scalar(current, "strength_model")
+                                                             or self.scalar(current, "lora_model_strength")),
+                                  "strength_clip": to_float(self.scalar(current, "strength_clip")
+                                                            or self.scalar(current, "lora_clip_strength"))})
                 for key, value in current.inputs.items():  # Power Lora Loader (rgthree)
                     if key.lower().startswith("lora_") and isinstance(value, dict) and value.get("on") and value.get("lora"):
                         loras.append({"name": value["lora"], "strength_model": to_float(value.get("strength")),
@@ -336,9 +349,11 @@ class Graph:
             if current.id in visited:
                 continue
             visited.add(current.id)
-            if "stop_at_clip_layer" in current.inputs:
-                layer = to_int(self.scalar(current, "stop_at_clip_layer"))
-                return -layer if layer is not None and layer < 0 else layer
+            for key in ("stop_at_clip_layer", "clip_skip"):
+                if key in current.inputs:
+                    layer = to_int(self.scalar(current, key))
+                    if layer is not None:
+                        return -layer if layer < 0 else layer
             for key in current.inputs:
                 if key == "clip" or "cond" in key.lower():
                     nxt = self.link(current, key)
@@ -362,6 +377,9 @@ class Graph:
             if up is not None:
                 ups.append(up)
             size = _dimensions(src.inputs.get("dimensions")) if "dimensions" in src.inputs else None
+            if size is None and "empty_latent_width" in src.inputs:  # Efficient Loader & co.
+                w, h = to_int(self.scalar(src, "empty_latent_width")), to_int(self.scalar(src, "empty_latent_height"))
+                size = (w, h) if w and h else None
             if size is None and "Latent" in src.class_type and "Upscale" not in src.class_type \
                     and "width" in src.inputs and "height" in src.inputs:
                 w, h = to_int(self.scalar(src, "width")), to_int(self.scalar(src, "height"))
