@@ -135,6 +135,8 @@ def _png(stream: BinaryIO) -> Extracted:
         else:
             if ctype == b"tRNS":
                 has_alpha = True
+            elif ctype == b"caBX":
+                items.append(_c2pa(length, "png:caBX"))
             stream.seek(length + 4, 1)
     if not seen_iend:
         warnings.append("PNG is truncated (no IEND chunk); text found before the cut was read")
@@ -164,6 +166,11 @@ def _png_text(ctype: bytes, data: bytes, warnings: list[str]) -> TextItem | None
         text = body.decode("utf-8", errors="replace")
     location = f"png:{ctype.decode()}[{key}]"
     return TextItem("xmp" if key == "XML:com.adobe.xmp" else key, text, location)
+
+
+def _c2pa(length: int, location: str) -> TextItem:
+    """C2PA content credentials (ChatGPT, Firefly, ...): reported, not verified."""
+    return TextItem("c2pa", f"C2PA manifest present ({length:,} bytes; not verified)", location)
 
 
 def _jpeg(stream: BinaryIO) -> Extracted:
@@ -206,6 +213,8 @@ def _jpeg(stream: BinaryIO) -> Extracted:
             items.extend(read_tiff(data[6:], "jpeg:APP1", warnings))
         elif code == 0xE1 and data.startswith(_XMP_PREFIX):
             items.append(TextItem("xmp", data[len(_XMP_PREFIX):].decode("utf-8", "replace"), "jpeg:APP1(XMP)"))
+        elif code == 0xEB and data[:2] == b"JP" and not any(i.key == "c2pa" for i in items):
+            items.append(_c2pa(length, "jpeg:APP11(JUMBF)"))
         elif code == 0xFE:
             items.append(TextItem("jpeg:COM", _decode_text(data).rstrip("\x00"), "jpeg:COM"))
     return Extracted("JPEG", width, height, False, tuple(items), tuple(warnings))

@@ -50,6 +50,7 @@ def test_fixture(case, shared_dir):
         assert meta.generator is None and meta.params is None
         if exp.get("no_generation_metadata") and case["metadata_locations"]:
             assert meta.raw, "the non-generation text must come back in raw"
+        assert ("c2pa" in meta.raw) == bool(exp.get("c2pa_manifest"))
         return
     software = exp["software"]
     allowed = SD_PARSERS_NAMES.get(software, {software})
