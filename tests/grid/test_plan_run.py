@@ -124,8 +124,21 @@ def test_damaged_cell_file_is_made_again(tmp_path):
 
 def test_several_backends_share_work_and_retry_failures_elsewhere():
     plan = make_plan(spec_2x3(z={"type": "seed", "values": "1-4"}))
-    good = DrawBackend("good")
-    flaky = DrawBackend("flaky", bad_models={"modelB.safetensors"})
+    flaky_called = threading.Event()
+
+    class Flaky(DrawBackend):
+        def generate(self, params, **kw):
+            out = super().generate(params, **kw)
+            flaky_called.set()           # after its first image (its load of modelB fails first)
+            return out
+
+    class Good(DrawBackend):
+        def generate(self, params, **kw):
+            flaky_called.wait(10)        # the flaky backend makes an image before the work runs out
+            return super().generate(params, **kw)
+
+    good = Good("good")
+    flaky = Flaky("flaky", bad_models={"modelB.safetensors"})
     run = run_grid(plan, [good, flaky])
     assert run.counts()["done"] == 24
     assert all(r.backend == "good" for r in run.results if r.cell.params.model == "modelB.safetensors")
