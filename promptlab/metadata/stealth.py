@@ -78,13 +78,14 @@ def _png_signature_absent(stream: BinaryIO) -> bool:
 def _png_stealth_fast(stream: BinaryIO, warnings: list[str]) -> StealthPayload | None | bool:
     """The alpha payload read from the first columns only: a payload, None (no signature), or
     False when this PNG needs the full decode (16-bit, interlaced, palette, corrupt, ...)."""
-    head = _png_alpha_bits(stream, _SIG_BITS + 32)
+    state: dict = {}
+    head = _png_alpha_bits(stream, _SIG_BITS + 32, state)
     if head is None:
         return False
     if _bits_to_bytes(head[:_SIG_BITS]) not in _ALPHA_SIGNATURES:
         return None
     length = int.from_bytes(_bits_to_bytes(head[_SIG_BITS:_SIG_BITS + 32]), "big")
-    bits = _png_alpha_bits(stream, _SIG_BITS + 32 + length)
+    bits = _png_alpha_bits(stream, _SIG_BITS + 32 + length, state)
     if bits is None:
         return False
     import numpy as np
@@ -96,19 +97,24 @@ def _bits_to_bytes(bits) -> bytes:
     return bytes(int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, len(bits) - len(bits) % 8, 8))
 
 
-def _png_alpha_bits(stream: BinaryIO, count: int) -> bytearray | None:
+def _png_alpha_bits(stream: BinaryIO, count: int, state: dict | None = None) -> bytearray | None:
     """The first ``count`` alpha LSBs in column-major order, rebuilt from the PNG's rows without
     decoding the image: only the alpha bytes of the first few columns are unfiltered (each PNG
     filter needs just the left, upper and upper-left byte of the same channel). 8-bit RGBA / LA,
-    non-interlaced only; anything else gives None (the caller decodes with Pillow)."""
+    non-interlaced only; anything else gives None (the caller decodes with Pillow). ``state``
+    (a dict owned by the caller) keeps the inflated rows between calls on the same stream."""
     import struct
     import zlib
 
-    stream.seek(8)
-    header = stream.read(8 + 13)
-    if len(header) < 21 or header[4:8] != b"IHDR":
-        return None
-    width, height, depth, colour, _c, _f, interlace = struct.unpack(">IIBBBBB", header[8:21])
+    state = {} if state is None else state
+    if "header" not in state:
+        stream.seek(8)
+        header = stream.read(8 + 13)
+        if len(header) < 21 or header[4:8] != b"IHDR":
+            return None
+        state["header"] = struct.unpack(">IIBBBBB", header[8:21])
+        state["inflater"], state["raw"], state["pos"] = zlib.decompressobj(), bytearray(), 8 + 8 + 13 + 4
+    width, height, depth, colour, _c, _f, interlace = state["header"]
     if depth != 8 or colour not in (4, 6) or interlace or not width or not height:
         return None
     count = min(count, width * height)
@@ -117,11 +123,15 @@ def _png_alpha_bits(stream: BinaryIO, count: int) -> bytearray | None:
     bpp = 4 if colour == 6 else 2
     stride = 1 + width * bpp
     need = stride * rows
-    stream.seek(8 + 8 + 13 + 4)
-    inflater = zlib.decompressobj()
-    parts: list[bytes] = []
-    have = 0
-    while have < need:
+    inflater, raw = state["inflater"], state["raw"]
+    stream.seek(state["pos"])
+    while len(raw) < need:
+        if inflater.unconsumed_tail:
+            try:
+                raw += inflater.decompress(inflater.unconsumed_tail, need - len(raw))
+            except zlib.error:
+                return None
+            continue
         chunk_header = stream.read(8)
         if len(chunk_header) < 8:
             return None
@@ -132,15 +142,11 @@ def _png_alpha_bits(stream: BinaryIO, count: int) -> bytearray | None:
             stream.seek(length + 4, 1)
             continue
         try:
-            part = inflater.decompress(stream.read(length), need - have)
-            while inflater.unconsumed_tail and have + len(part) < need:
-                part += inflater.decompress(inflater.unconsumed_tail, need - have - len(part))
+            raw += inflater.decompress(stream.read(length), need - len(raw))
         except zlib.error:
             return None
-        parts.append(part)
-        have += len(part)
         stream.seek(4, 1)
-    raw = b"".join(parts)
+        state["pos"] = stream.tell()
     alpha_rows: list[list[int]] = []
     above = [0] * columns
     for row in range(rows):
