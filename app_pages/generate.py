@@ -1,19 +1,253 @@
-"""Generate page: pick a checkpoint, set A1111 parameters, generate with live progress."""
+"""Generate page: backend and model choice, A1111 parameters, live progress, gallery, history."""
 
 from __future__ import annotations
 
+import io
+
 import streamlit as st
 
-from app_pages.common import lang
+from app_pages.common import lang, library
+from promptlab.errors import PromptlabError
 from promptlab.i18n import t
-from promptlab.paths import model_dir
+from promptlab.params import GenerationParams
+from promptlab.paths import models_root
 
-language = lang()
-st.title(t("generate.title", language))
-st.caption(t("generate.intro", language))
-folder = model_dir("Stable-diffusion")
-found = sorted(p.name for p in folder.glob("**/*.safetensors")) if folder.is_dir() else []
-if not found:
-    st.info(t("generate.no_checkpoint", language, folder=str(folder)))
+L = lang()
+S = st.session_state
+LOCAL, REMOTE = "local", "remote"
+FORM_DEFAULTS = {
+    "generate.prompt": "", "generate.negative": "", "generate.sampler": "Euler a", "generate.schedule": "Automatic",
+    "generate.steps": 20, "generate.cfg": 7.0, "generate.seed": -1, "generate.width": 512, "generate.height": 512,
+    "generate.batch_count": 1, "generate.batch_size": 1, "generate.clip_skip": 1, "generate.hires": False,
+    "generate.hires_scale": 2.0, "generate.hires_upscaler": "Latent", "generate.hires_steps": 0,
+    "generate.denoise": 0.7,
+}
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def local_backend(root: str, device: str, allow_pickle: bool):
+    from promptlab.backend.diffusers_backend import DiffusersBackend
+
+    return DiffusersBackend(root, device=device, allow_pickle=allow_pickle, preview_every=2)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def remote_backend(url: str):
+    from promptlab.backend.remote_a1111 import RemoteA1111Backend
+
+    return RemoteA1111Backend(url)
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def found_models(root: str) -> dict[str, list[str]]:
+    from promptlab.backend.models import ModelRoots, list_models
+
+    roots = ModelRoots.from_args(root)
+    return {kind: [m.name for m in list_models(roots, kind)] for kind in ("checkpoint", "lora", "vae", "embedding")}
+
+
+def apply_pending(models: list[str]) -> None:
+    """"Send to Generate" from Build / Read: fill the form from a GenerationParams."""
+    p: GenerationParams | None = S.pop("generate.pending", None)
+    if p is None:
+        return
+    from promptlab.backend.hires import UPSCALERS
+
+    S.update({
+        "generate.prompt": p.prompt, "generate.negative": p.negative_prompt, "generate.steps": int(p.steps),
+        "generate.cfg": float(p.cfg_scale), "generate.seed": int(p.seed), "generate.width": int(p.width),
+        "generate.height": int(p.height), "generate.batch_size": max(1, int(p.batch_size)),
+        "generate.clip_skip": max(1, int(p.clip_skip)), "generate.hires": bool(p.hires_upscale or p.hires_resize_x),
+    })
+    if p.sampler in sampler_names():
+        S["generate.sampler"] = p.sampler
+    if p.schedule_type in schedule_names():
+        S["generate.schedule"] = p.schedule_type
+    if p.hires_upscale:
+        S["generate.hires_scale"] = float(p.hires_upscale)
+    if p.hires_upscaler in UPSCALERS:
+        S["generate.hires_upscaler"] = p.hires_upscaler
+    if p.denoising_strength is not None:
+        S["generate.denoise"] = float(p.denoising_strength)
+    if p.hires_steps:
+        S["generate.hires_steps"] = int(p.hires_steps)
+    match = [m for m in models if p.model and m.split("/")[-1].lower() == p.model.lower()]
+    if match:
+        S["generate.model"] = match[0]
+    elif p.model:
+        S["generate.notice"] = t("generate.model_missing", L, model=p.model)
+
+
+def sampler_names() -> list[str]:
+    from promptlab.backend.samplers import SAMPLER_NAMES
+
+    return list(SAMPLER_NAMES)
+
+
+def schedule_names() -> list[str]:
+    from promptlab.backend.samplers import SCHEDULE_TYPES
+
+    return list(SCHEDULE_TYPES)
+
+
+def form_params(model: str | None) -> GenerationParams:
+    hires = S["generate.hires"]
+    return GenerationParams(
+        prompt=S["generate.prompt"], negative_prompt=S["generate.negative"], steps=int(S["generate.steps"]),
+        sampler=S["generate.sampler"],
+        schedule_type=None if S["generate.schedule"] == "Automatic" else S["generate.schedule"],
+        cfg_scale=float(S["generate.cfg"]), seed=int(S["generate.seed"]), width=int(S["generate.width"]),
+        height=int(S["generate.height"]), model=model, clip_skip=int(S["generate.clip_skip"]),
+        batch_size=int(S["generate.batch_size"]), batch_count=int(S["generate.batch_count"]),
+        hires_upscale=float(S["generate.hires_scale"]) if hires else None,
+        hires_upscaler=S["generate.hires_upscaler"] if hires else None,
+        hires_steps=(int(S["generate.hires_steps"]) or None) if hires else None,
+        denoising_strength=float(S["generate.denoise"]) if hires else None,
+    )
+
+
+def run(backend, params: GenerationParams) -> None:
+    from promptlab.backend.diffusers_backend import save_images
+    from promptlab.backend.outputs import output_dir
+
+    bar = st.progress(0.0, text=t("generate.loading", L))
+    preview = st.empty()
+
+    def on_progress(p) -> None:
+        batch = p.image_index // max(1, params.batch_size)
+        done = (batch * p.total_steps + p.step) / max(1, p.total_steps * params.batch_count)
+        bar.progress(min(1.0, done), text=t("generate.progress", L, image=p.image_index + 1, images=p.total_images,
+                                            step=p.step, steps=p.total_steps))
+        if p.preview is not None:
+            preview.image(p.preview, caption=t("generate.preview", L), width=256)
+
+    try:
+        results = backend.generate(params, on_progress=on_progress)
+    except PromptlabError as exc:
+        bar.empty()
+        st.error(str(exc))
+        return
+    bar.empty()
+    preview.empty()
+    paths = save_images(results, output_dir())
+    try:
+        lib = library()
+        for result, path in zip(results, paths, strict=True):
+            lib.add_generation(result.params, path)
+    except PromptlabError as exc:
+        st.warning(t("generate.history_failed", L, error=str(exc)))
+    gallery = []
+    for result, path in zip(results, paths, strict=True):
+        buffer = io.BytesIO()
+        result.image.save(buffer, format="PNG")
+        gallery.append({"png": path.read_bytes(), "infotext": result.infotext, "path": str(path),
+                        "seed": result.params.seed, "params": result.params})
+    S["generate.results"] = gallery
+
+
+# -- page ---------------------------------------------------------------------------------------------
+st.title(t("generate.title", L))
+st.caption(t("generate.intro", L))
+root = str(models_root())
+models = found_models(root)
+for key, value in FORM_DEFAULTS.items():
+    S.setdefault(key, value)
+apply_pending(models["checkpoint"])
+if S.get("generate.notice"):
+    st.warning(S.pop("generate.notice"))
+
+with st.expander(t("generate.backend", L), expanded=False):
+    kind = st.radio(t("generate.backend", L), [LOCAL, REMOTE], key="generate.backend_kind", horizontal=True,
+                    format_func=lambda k: t(f"generate.backend.{k}", L), label_visibility="collapsed")
+    if kind == REMOTE:
+        url = st.text_input(t("generate.remote_url", L), key="generate.remote_url", placeholder="http://127.0.0.1:7860")
+    else:
+        device = st.selectbox(t("generate.device", L), ["auto", "cuda", "mps", "cpu"], key="generate.device")
+        allow_pickle = st.checkbox(t("generate.allow_pickle", L), key="generate.allow_pickle",
+                                   help=t("generate.allow_pickle_help", L))
+        st.caption(t("generate.models_folder", L, folder=root))
+
+backend = None
+model: str | None = None
+if kind == REMOTE:
+    if S.get("generate.remote_url"):
+        try:
+            backend = remote_backend(S["generate.remote_url"].strip())
+            remote_models = backend.list_models()
+        except PromptlabError as exc:
+            st.error(str(exc))
+            remote_models = []
+        model = st.selectbox(t("generate.model", L), remote_models, key="generate.remote_model") if remote_models else None
+    else:
+        st.info(t("generate.remote_hint", L))
+elif not models["checkpoint"]:
+    from promptlab.backend.models import ModelRoots, no_checkpoint_message
+
+    st.info(t("generate.no_checkpoint", L, folder=str(ModelRoots.from_args(root).folder("checkpoint"))))
+    with st.expander(t("generate.download", L)):
+        st.caption(no_checkpoint_message(ModelRoots.from_args(root)))
+        st.code("promptlab models download", language="bash")
 else:
-    st.selectbox("Checkpoint", found, key="generate.model")
+    col_model, col_refresh = st.columns([5, 1])
+    model = col_model.selectbox(t("generate.model", L), models["checkpoint"], key="generate.model")
+    if col_refresh.button(t("generate.refresh", L), key="generate.refresh"):
+        found_models.clear()
+        st.rerun()
+    backend = local_backend(root, S["generate.device"], bool(S["generate.allow_pickle"]))
+
+st.text_area(t("generate.prompt", L), key="generate.prompt", height=100)
+st.text_area(t("generate.negative", L), key="generate.negative", height=68)
+if models["lora"] or models["embedding"]:
+    st.caption(t("generate.extras", L, loras=", ".join(f"<lora:{n}:1>" for n in models["lora"][:12]) or "-",
+                 embeddings=", ".join(models["embedding"][:12]) or "-"))
+
+c1, c2, c3 = st.columns(3)
+c1.selectbox(t("generate.sampler", L), sampler_names(), key="generate.sampler")
+c2.selectbox(t("generate.schedule", L), schedule_names(), key="generate.schedule")
+c3.slider(t("generate.steps", L), 1, 150, key="generate.steps")
+c1.number_input(t("generate.width", L), 64, 4096, step=8, key="generate.width")
+c2.number_input(t("generate.height", L), 64, 4096, step=8, key="generate.height")
+c3.number_input(t("generate.cfg", L), 1.0, 30.0, step=0.5, key="generate.cfg")
+c1.number_input(t("generate.seed", L), -1, 4294967295, key="generate.seed", help=t("generate.seed_help", L))
+c2.number_input(t("generate.batch_count", L), 1, 100, key="generate.batch_count")
+c3.number_input(t("generate.batch_size", L), 1, 8, key="generate.batch_size")
+c1.number_input(t("generate.clip_skip", L), 1, 12, key="generate.clip_skip")
+
+with st.expander(t("generate.hires_fix", L), expanded=bool(S["generate.hires"])):
+    from promptlab.backend.hires import UPSCALERS
+
+    st.checkbox(t("generate.hires_enable", L), key="generate.hires")
+    h1, h2 = st.columns(2)
+    h1.selectbox(t("generate.hires_upscaler", L), list(UPSCALERS), key="generate.hires_upscaler")
+    h2.number_input(t("generate.hires_scale", L), 1.0, 4.0, step=0.05, key="generate.hires_scale")
+    h1.number_input(t("generate.hires_steps", L), 0, 150, key="generate.hires_steps", help=t("generate.hires_steps_help", L))
+    h2.slider(t("generate.denoise", L), 0.01, 1.0, key="generate.denoise")
+
+if st.button(t("generate.run", L), type="primary", key="generate.run", disabled=backend is None):
+    run(backend, form_params(model))
+
+results = S.get("generate.results") or []
+if results:
+    st.subheader(t("generate.results", L))
+    columns = st.columns(min(4, len(results)))
+    for index, item in enumerate(results):
+        with columns[index % len(columns)]:
+            st.image(item["png"], caption=t("generate.seed_caption", L, seed=item["seed"]))
+            with st.expander(t("generate.infotext", L)):
+                st.code(item["infotext"], language=None)
+            st.download_button(t("generate.download_png", L), item["png"], file_name=item["path"].split("/")[-1],
+                               mime="image/png", key=f"generate.dl.{index}")
+            if st.button(t("generate.reuse", L), key=f"generate.reuse.{index}"):
+                S["generate.pending"] = item["params"]
+                st.rerun()
+
+with st.expander(t("generate.history", L)):
+    try:
+        history = library().generations(limit=12)
+    except PromptlabError as exc:
+        history = []
+        st.warning(str(exc))
+    if not history:
+        st.caption(t("generate.history_empty", L))
+    for entry in history:
+        st.code(entry.params, language=None)
