@@ -34,6 +34,16 @@ StepCallback = Callable[[Any, int, Any, dict], "dict | None"]
 
 
 @dataclass(frozen=True, eq=False)
+class ConditioningPart:
+    """One ``AND`` part at one step: its text, weight and tensors."""
+
+    text: str
+    weight: float
+    embeds: torch.Tensor  # (1, tokens, channels)
+    pooled: torch.Tensor | None = None  # (1, P): SDXL only
+
+
+@dataclass(frozen=True, eq=False)
 class ConditioningStep:
     """The tensors used while the 0-based step index ``i <= end_step`` (A1111's rule)."""
 
@@ -44,6 +54,7 @@ class ConditioningStep:
     negative_pooled_prompt_embeds: torch.Tensor | None = None
     prompt: str = ""
     negative_prompt: str = ""
+    parts: tuple[ConditioningPart, ...] = ()  # every AND part (the first is prompt_embeds)
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,13 +71,27 @@ class Conditioning:
         """0-based step indices at which the conditioning changes."""
         return tuple(entry.end_step + 1 for entry in self.steps[:-1])
 
+    @property
+    def composable(self) -> bool:
+        """True when AND parts (or a part weight other than 1) need ``wrap_unet``."""
+        return any(len(e.parts) > 1 or (e.parts and e.parts[0].weight != 1.0) for e in self.steps)
+
+    def wrap_unet(self, unet: Any) -> Any:
+        """A per-call UNet that evaluates every AND part and combines them as A1111 (composable
+        diffusion); use it as the pipeline's ``unet`` and pass it to ``pipeline_kwargs(unet=...)``."""
+        from promptlab.backend.composable import ComposableUNet
+
+        return ComposableUNet(unet, self)
+
     def at_step(self, step: int) -> ConditioningStep:
         for entry in self.steps:
             if step <= entry.end_step:
                 return entry
         return self.steps[-1]
 
-    def pipeline_kwargs(self, callback: StepCallback | None = None, *, tensor_inputs: Sequence[str] = ()) -> dict:
+    def pipeline_kwargs(
+        self, callback: StepCallback | None = None, *, tensor_inputs: Sequence[str] = (), unet: Any = None
+    ) -> dict:
         """kwargs for ``pipe(...)``: embeddings for step 0 and, when the prompt changes during sampling or
         ``callback`` is given, ``callback_on_step_end`` (+ its tensor inputs). ``callback(pipe, step,
         timestep, kwargs)`` is chained after the switch; ``tensor_inputs`` adds inputs it needs (``latents``)."""
@@ -79,12 +104,17 @@ class Conditioning:
             kwargs["pooled_prompt_embeds"] = first.pooled_prompt_embeds
             kwargs["negative_pooled_prompt_embeds"] = first.negative_pooled_prompt_embeds
         switching = len(self.steps) > 1
+        if self.composable and unet is None:
+            raise InvalidInputError(
+                "This conditioning has AND parts: run the pipeline with cond.wrap_unet(pipe.unet) as its unet "
+                "and pass that wrapper as pipeline_kwargs(unet=...)."
+            )
         if not switching and callback is None:
             return kwargs
         inputs = list(dict.fromkeys([*tensor_inputs]))
         if switching:
             inputs = list(dict.fromkeys(["prompt_embeds", *(["add_text_embeds"] if self.family == "sdxl" else []), *inputs]))
-        kwargs["callback_on_step_end"] = _StepSwitcher(self, callback if callback else None, switching)
+        kwargs["callback_on_step_end"] = _StepSwitcher(self, callback, switching, unet)
         kwargs["callback_on_step_end_tensor_inputs"] = inputs
         return kwargs
 
@@ -92,11 +122,13 @@ class Conditioning:
 class _StepSwitcher:
     """``callback_on_step_end``: after step i, put in the conditioning of step i + 1."""
 
-    def __init__(self, cond: Conditioning, callback: StepCallback | None, switching: bool) -> None:
-        self.cond, self.callback, self.switching = cond, callback, switching
+    def __init__(self, cond: Conditioning, callback: StepCallback | None, switching: bool, unet: Any = None) -> None:
+        self.cond, self.callback, self.switching, self.unet = cond, callback, switching, unet
 
     def __call__(self, pipe: Any, step: int, timestep: Any, kwargs: dict) -> dict:
         update: dict = {}
+        if self.unet is not None and hasattr(self.unet, "step"):
+            self.unet.step = step + 1
         if self.switching:
             now, nxt = self.cond.at_step(step), self.cond.at_step(step + 1)
             if nxt is not now:
@@ -141,10 +173,15 @@ def build_conditioning(
     embeddings: EmbeddingSet | Mapping[str, Embedding] | None = None,
     hires_steps: int | None = None,
     sdxl_clip_l_skip: bool = False,
+    composable: bool = False,
 ) -> Conditioning:
     """Conditioning of ``prompt``/``negative_prompt`` for ``pipe`` (a StableDiffusionPipeline or
     StableDiffusionXLPipeline); ``prompt`` already has ``<lora:...>`` removed. ``steps`` are the
-    sampling steps (with ``hires_steps``: the hires pass, as A1111's schedules)."""
+    sampling steps (with ``hires_steps``: the hires pass, as A1111's schedules).
+
+    ``composable=True`` keeps every ``AND`` part and its weight; the caller then runs the pipeline with
+    ``cond.wrap_unet(pipe.unet)`` as its UNet and passes ``unet=`` to ``pipeline_kwargs`` (see
+    ``promptlab.backend.composable``). Otherwise only the first part is used, with a warning."""
     from promptlab.syntax.a1111 import get_learned_conditioning_prompt_schedules, get_multicond_prompt_list
 
     # 1. check inputs
@@ -162,17 +199,18 @@ def build_conditioning(
     vector_counts = {name: emb.vectors for name, emb in usable.items()}
 
     # 3. AND parts and schedules
-    indexes, parts, _ = get_multicond_prompt_list([prompt])
-    first_index, first_weight = indexes[0][0]
-    if len(indexes[0]) > 1:
+    indexes, flat, _ = get_multicond_prompt_list([prompt])
+    parts = [(flat[index], weight) for index, weight in indexes[0]]
+    if not composable and len(parts) > 1:
         warnings.append(
-            f"AND (composable diffusion) is not supported by the local backend: only the first part "
-            f"{parts[first_index].strip()!r} is used; the other {len(indexes[0]) - 1} part(s) are ignored."
+            f"AND (composable diffusion) was not enabled: only the first part {parts[0][0].strip()!r} is used; "
+            f"the other {len(parts) - 1} part(s) are ignored."
         )
-    elif first_weight != 1.0:
-        warnings.append(f"The prompt's trailing weight :{first_weight:g} (composable diffusion) is ignored.")
-    positive_text = parts[first_index]
-    pos_schedule = get_learned_conditioning_prompt_schedules([positive_text], steps, hires_steps)[0]
+        parts = parts[:1]
+    if not composable and parts[0][1] != 1.0:
+        warnings.append(f"The prompt's trailing weight :{parts[0][1]:g} (composable diffusion) is ignored.")
+        parts = [(parts[0][0], 1.0)]
+    part_schedules = get_learned_conditioning_prompt_schedules([t for t, _ in parts], steps, hires_steps)
     neg_schedule = get_learned_conditioning_prompt_schedules([negative_prompt], steps, hires_steps)[0]
 
     # 4. chunk each distinct text (A1111 encodes a schedule's texts together: counts keep its means)
@@ -185,53 +223,64 @@ def build_conditioning(
         ]
         return texts, counts, reports
 
-    pos_texts, pos_counts, pos_reports = chunked(pos_schedule)
+    part_chunks = [chunked(schedule) for schedule in part_schedules]
     neg_texts, neg_counts, neg_reports = chunked(neg_schedule)
-    used = sorted({s.name for r in pos_reports + neg_reports for c in r.chunks for s in c.embeddings})
+    all_reports = [r for _, _, reports in part_chunks for r in reports] + neg_reports
+    used = sorted({s.name for r in all_reports for c in r.chunks for s in c.embeddings})
 
-    # 5. encode with every encoder; SDXL concatenates the channels
+    # 5. encode with every encoder (SDXL concatenates the channels), all texts in one batched forward
     import torch
 
     zero_negative = family == "sdxl" and all(t == "" for t in neg_texts)
-    pos_windows = max(len(r.chunks) for r in pos_reports)
+    cond_windows = max(len(r.chunks) for _, _, reports in part_chunks for r in reports)
     neg_windows = max(len(r.chunks) for r in neg_reports)
-    groups = [TextGroup([r.chunks for r in pos_reports], mode, pos_counts)]
+    groups = [TextGroup([r.chunks for r in reports], mode, counts) for _, counts, reports in part_chunks]
     if not zero_negative:
         groups.append(TextGroup([r.chunks for r in neg_reports], mode, neg_counts))
-    need_empty = pos_windows != neg_windows
+    need_empty = cond_windows != neg_windows
     if need_empty:
         groups.append(TextGroup([(EMPTY_CHUNK,)], Emphasis.IGNORE))
     encoded = _encode_all(encoders, groups, mode, usable)
-    pos_z, pos_pooled = encoded[0]
+    part_z = [encoded[i] for i in range(len(parts))]
     if zero_negative:
         # A1111 (like diffusers' force_zeros_for_empty_prompt) uses zeros for an empty SDXL negative prompt
-        width = pos_z[0].shape[-1]
-        neg_z = [torch.zeros(77 * neg_windows, width, device=pos_z[0].device) for _ in neg_texts]
-        neg_pooled = [torch.zeros_like(pos_pooled[0]) for _ in neg_texts]
+        ref_z, ref_pooled = part_z[0][0][0], part_z[0][1][0]
+        neg_z = [torch.zeros(77 * neg_windows, ref_z.shape[-1], device=ref_z.device) for _ in neg_texts]
+        neg_pooled = [torch.zeros_like(ref_pooled) for _ in neg_texts]
     else:
-        neg_z, neg_pooled = encoded[1]
-    empty_z = encoded[-1][0] if need_empty else None
+        neg_z, neg_pooled = encoded[len(parts)]
+    empty_z = encoded[-1][0][0] if need_empty else None
 
-    # 6. pad prompt / negative prompt to the same length with the empty prompt's encoding
+    # 6. AND parts of different lengths repeat their last vector (A1111's stack_conds); then prompt and
+    #    negative prompt are padded to the same length with the empty prompt's encoding
+    length = 77 * cond_windows
+    part_z = [([_repeat_last(z, length) for z in zs], pooled) for zs, pooled in part_z]
     if empty_z is not None:
-        length = 77 * max(pos_windows, neg_windows)
-        pos_z = [_pad_with_empty(z, empty_z[0], length) for z in pos_z]
-        neg_z = [_pad_with_empty(z, empty_z[0], length) for z in neg_z]
+        length = 77 * max(cond_windows, neg_windows)
+        part_z = [([_pad_with_empty(z, empty_z, length) for z in zs], pooled) for zs, pooled in part_z]
+        neg_z = [_pad_with_empty(z, empty_z, length) for z in neg_z]
 
-    # 7. one entry per stretch of steps where neither text changes
-    timeline = _timeline(pos_schedule, neg_schedule)
+    # 7. one entry per stretch of steps where no text changes
     entries = []
-    for end_step, pos_text, neg_text in timeline:
-        p, n = pos_texts.index(pos_text), neg_texts.index(neg_text)
+    for end_step, texts in _timeline([*part_schedules, neg_schedule]):
+        n = neg_texts.index(texts[-1])
+        step_parts = []
+        for (part_texts, _, _), (zs, pooled), text, (_, weight) in zip(part_chunks, part_z, texts, parts):
+            i = part_texts.index(text)
+            step_parts.append(
+                ConditioningPart(text, weight, zs[i].unsqueeze(0), pooled[i].unsqueeze(0) if family == "sdxl" else None)
+            )
+        first = step_parts[0]
         entries.append(
             ConditioningStep(
                 end_step=end_step,
-                prompt_embeds=pos_z[p].unsqueeze(0),
+                prompt_embeds=first.embeds,
                 negative_prompt_embeds=neg_z[n].unsqueeze(0),
-                pooled_prompt_embeds=pos_pooled[p].unsqueeze(0) if family == "sdxl" else None,
+                pooled_prompt_embeds=first.pooled,
                 negative_pooled_prompt_embeds=neg_pooled[n].unsqueeze(0) if family == "sdxl" else None,
-                prompt=pos_text,
-                negative_prompt=neg_text,
+                prompt=first.text,
+                negative_prompt=texts[-1],
+                parts=tuple(step_parts),
             )
         )
     extra: dict[str, str] = {}
@@ -246,7 +295,7 @@ def build_conditioning(
         warnings=tuple(warnings),
         extra_params=extra,
         used_embeddings=tuple(used),
-        token_counts=(max(r.total for r in pos_reports), max(r.total for r in neg_reports)),
+        token_counts=(max(r.total for _, _, reports in part_chunks for r in reports), max(r.total for r in neg_reports)),
     )
 
 
@@ -335,18 +384,27 @@ def _pad_with_empty(z: torch.Tensor, empty: torch.Tensor, length: int) -> torch.
     return torch.cat([z, *[empty] * missing]) if missing > 0 else z
 
 
-def _timeline(pos_schedule: list, neg_schedule: list) -> list[tuple[int, str, str]]:
+def _timeline(schedules: list[list]) -> list[tuple[int, tuple[str, ...]]]:
+    """Merge several ``[end_step, text]`` schedules into stretches where no text changes."""
+
     def text_at(schedule: list, step: int) -> str:
         for end, text in schedule:
             if step <= end:
                 return text
         return schedule[-1][1]
 
-    out: list[tuple[int, str, str]] = []
-    for end in sorted({int(e) for e, _ in pos_schedule} | {int(e) for e, _ in neg_schedule}):
-        pair = (text_at(pos_schedule, end), text_at(neg_schedule, end))
-        if out and (out[-1][1], out[-1][2]) == pair:
-            out[-1] = (end, *pair)
+    out: list[tuple[int, tuple[str, ...]]] = []
+    for end in sorted({int(e) for schedule in schedules for e, _ in schedule}):
+        texts = tuple(text_at(schedule, end) for schedule in schedules)
+        if out and out[-1][1] == texts:
+            out[-1] = (end, texts)
         else:
-            out.append((end, *pair))
+            out.append((end, texts))
     return out
+
+
+def _repeat_last(z: torch.Tensor, length: int) -> torch.Tensor:
+    import torch
+
+    missing = length - z.shape[0]
+    return torch.cat([z, z[-1:].repeat(missing, 1)]) if missing > 0 else z

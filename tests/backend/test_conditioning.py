@@ -395,3 +395,64 @@ def test_sdxl_pipeline_runs_with_kwargs(sdxl):
 def test_no_callback_when_nothing_switches(sd1):
     kwargs = build_conditioning(sd1, "a cat", "", steps=5).pipeline_kwargs()
     assert set(kwargs) == {"prompt_embeds", "negative_prompt_embeds"}
+
+
+# --- AND (composable diffusion) -------------------------------------------------------------------
+
+def test_composable_keeps_parts_and_weights(sd1):
+    cond = build_conditioning(sd1, "a cat AND " + LONG + " :0.5", "", steps=20, composable=True)
+    (step,) = cond.steps
+    assert [(p.text.strip()[:5], p.weight) for p in step.parts] == [("a cat", 1.0), ("tag0 ", 0.5)]
+    (cat,), _ = ref_encode(["a cat"], sd1_encoders(sd1), sd1.tokenizer)
+    (long,), _ = ref_encode([LONG + " "], sd1_encoders(sd1), sd1.tokenizer)
+    first, second = (p.embeds[0] for p in step.parts)
+    assert first.shape == second.shape == long.shape
+    # the shorter part repeats its last vector (A1111's stack_conds)
+    assert close(first[:77], cat) and close(first[77:], cat[-1:].expand(first.shape[0] - 77, -1))
+    assert close(second, long)
+    assert cond.composable
+
+
+def test_composable_needs_the_wrapper(sd1):
+    cond = build_conditioning(sd1, "a AND b", "", steps=5, composable=True)
+    with pytest.raises(InvalidInputError, match="wrap_unet"):
+        cond.pipeline_kwargs()
+
+
+def test_wrapper_combines_parts_like_a1111(sd1):
+    cond = build_conditioning(sd1, "a cat AND a dog :0.7 AND red:-0.3", "ugly", steps=5, composable=True)
+    step = cond.steps[0]
+    wrapper = cond.wrap_unet(sd1.unet)
+    latents = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    sample = torch.cat([latents, latents])
+    t = torch.tensor(500)
+    with torch.no_grad():
+        got = wrapper(sample, t, torch.cat([step.negative_prompt_embeds, step.prompt_embeds]), return_dict=False)[0]
+        uncond = sd1.unet(latents, t, step.negative_prompt_embeds).sample
+        expected = uncond.clone()
+        for part in step.parts:
+            expected += (sd1.unet(latents, t, part.embeds).sample - uncond) * part.weight
+    assert [p.weight for p in step.parts] == [1.0, 0.7, -0.3]
+    assert close(got[:1], uncond) and close(got[1:], expected)
+    assert wrapper.config is sd1.unet.config and wrapper.dtype == sd1.unet.dtype
+
+
+def _run(pipe, cond, unet=None, steps=3):
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+    cls = StableDiffusionXLPipeline if cond.family == "sdxl" else StableDiffusionPipeline
+    call_pipe = cls(**{**pipe.components, **({"unet": unet} if unet is not None else {})})
+    kwargs = cond.pipeline_kwargs(unet=unet)
+    return call_pipe(num_inference_steps=steps, height=64, width=64, guidance_scale=6.0, output_type="np",
+                     generator=torch.Generator().manual_seed(1), **kwargs).images
+
+
+@pytest.mark.parametrize("family", ["sd1", "sdxl"])
+def test_and_of_two_halves_equals_the_plain_prompt(request, family):
+    pipe = request.getfixturevalue(family)
+    plain = build_conditioning(pipe, "a [cat|dog]", "bad", steps=3)
+    halves = build_conditioning(pipe, "a [cat|dog] :0.5 AND a [cat|dog] :0.5", "bad", steps=3, composable=True)
+    other = build_conditioning(pipe, "a [cat|dog] AND blue sky :0.8", "bad", steps=3, composable=True)
+    reference = _run(pipe, plain)
+    assert abs(_run(pipe, halves, halves.wrap_unet(pipe.unet)) - reference).max() < 1e-4
+    assert abs(_run(pipe, other, other.wrap_unet(pipe.unet)) - reference).max() > 1e-3
