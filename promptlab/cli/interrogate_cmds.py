@@ -62,7 +62,7 @@ def register(subparsers) -> None:
     q.add_argument("--ext", default=".txt", help="caption file extension (default .txt)")
     q.add_argument("--existing", choices=("skip", "overwrite", "append"), default="skip",
                    help="what to do with images that already have a caption (default skip)")
-    q.add_argument("--workers", type=int, default=2, help="decoding threads")
+    q.add_argument("--workers", type=int, default=None, help="decoding threads (default: one per core, 2-8)")
     q.add_argument("--restart", action="store_true", help="ignore the journal of an interrupted run")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
     q.set_defaults(func=run_caption)

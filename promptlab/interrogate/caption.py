@@ -43,7 +43,7 @@ class CaptionOptions:
     ext: str = ".txt"
     existing: ExistingPolicy = ExistingPolicy.SKIP
     batch_size: int = 8
-    workers: int = 2            # decoding threads
+    workers: int | None = None  # decoding threads; None: one per CPU core, at least 2, at most 8
     restart: bool = False       # ignore a previous run's journal
 
     def __post_init__(self) -> None:
@@ -51,8 +51,12 @@ class CaptionOptions:
             raise InvalidInputError(f"Caption extension {self.ext!r} must look like .txt or .caption.")
         if self.ext.lower() in IMAGE_EXTENSIONS:
             raise InvalidInputError(f"Caption extension {self.ext} would overwrite images; use .txt.")
-        if self.batch_size < 1 or self.workers < 1:
+        if self.batch_size < 1 or (self.workers is not None and self.workers < 1):
             raise InvalidInputError("batch size and workers must be at least 1.")
+
+    @property
+    def decode_threads(self) -> int:
+        return self.workers or min(8, max(2, os.cpu_count() or 2))
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,8 @@ def caption_folder(
     images = find_images(folder, recursive=options.recursive)
     settings = asdict(tag_options) | {"exclude": sorted(tag_options.exclude)}
     key = hashlib.sha256(json.dumps(
-        [getattr(tagger, "name", ""), settings, asdict(options) | {"restart": False}],
+        [getattr(tagger, "name", ""), settings,
+         asdict(options) | {"restart": False, "workers": None, "batch_size": None}],
         default=str, sort_keys=True).encode()).hexdigest()
     journal = _Journal(folder, key, options.restart)
     skipped, resumed, todo = [], [], []
@@ -216,10 +221,11 @@ def caption_folder(
                 progress(done_count, len(images), path)
 
     try:
-        with ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="caption-decode") as pool:
+        threads = options.decode_threads
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="caption-decode") as pool:
             pending: deque[tuple[Path, Future]] = deque()
             queue = iter(todo)
-            window = options.batch_size * 2 + options.workers
+            window = options.batch_size * 2 + threads
             batch: list[tuple[Path, object]] = []
 
             def refill() -> None:
