@@ -121,20 +121,26 @@ def run_interrogate(args) -> int:
 
     tagger = _load_tagger(args)
     options = _tag_options(args, tagger)
-    out, status = [], 0
-    for path in paths:
+    entries: dict[int, dict] = {}
+    ready: list[tuple[int, object]] = []
+    for i, path in enumerate(paths):
         try:
-            result = tagger.tag([path], options)[0]
+            ready.append((i, tagger.prepare(path)))
         except PromptlabError as exc:
-            out.append({"image": str(path), "error": str(exc)})
-            status = 1
-            continue
-        entry = {"image": str(path), "tagger": tagger.name, "provider": tagger.providers.provider,
-                 **result.to_dict()}
-        issues = tagdb_check([t.name for t in result.tags])
-        if issues is not None:
-            entry["tagdb"] = issues
-        out.append(entry)
+            entries[i] = {"image": str(path), "error": str(exc)}
+    size = max(1, args.batch_size)
+    for start in range(0, len(ready), size):
+        chunk = ready[start:start + size]
+        for (i, _), probs in zip(chunk, tagger.predict([arr for _, arr in chunk])):
+            result = tagger.postprocess(probs, options)
+            entry = {"image": str(paths[i]), "tagger": tagger.name, "provider": tagger.providers.provider,
+                     **result.to_dict()}
+            issues = tagdb_check([t.name for t in result.tags])
+            if issues is not None:
+                entry["tagdb"] = issues
+            entries[i] = entry
+    out = [entries[i] for i in range(len(paths))]
+    status = 1 if any("error" in e for e in out) else 0
     if args.json:
         print_json(out)
     else:

@@ -35,6 +35,7 @@ class ModelInfo:
     size: int
     dynamic_batch: bool
     num_outputs: int
+    half: bool = False  # the graph takes float16 input
 
 
 def inspect_session(session, path: Path) -> ModelInfo:
@@ -55,7 +56,10 @@ def inspect_session(session, path: Path) -> ModelInfo:
         raise ModelLoadError(f"{path}: input size {h}x{w} is not a fixed square; cannot pick the image size.")
     out_shape = outputs[0].shape
     num = out_shape[-1] if out_shape and isinstance(out_shape[-1], int) else -1
-    return ModelInfo(inputs[0].name, outputs[0].name, layout, int(h), not isinstance(shape[0], int), num)
+    if inputs[0].type not in ("tensor(float)", "tensor(float16)"):
+        raise ModelLoadError(f"{path}: input type {inputs[0].type} is not float32/float16; not an image tagger?")
+    return ModelInfo(inputs[0].name, outputs[0].name, layout, int(h), not isinstance(shape[0], int), num,
+                     half=inputs[0].type == "tensor(float16)")
 
 
 class OnnxTagger:
@@ -124,6 +128,8 @@ class OnnxTagger:
         """Stacked preprocessed images -> ``(N, num_labels)`` probabilities."""
         if not arrays:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
+        if self.info.half:
+            arrays = [a.astype(np.float16) for a in arrays]
         if self.info.dynamic_batch:
             batch = to_layout(np.stack(arrays), self.info.layout)
             probs = self.session.run([self.info.output_name], {self.info.input_name: batch})[0]

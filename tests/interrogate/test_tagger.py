@@ -174,3 +174,19 @@ def test_unreadable_image_raises_clear_error(wd_tagger, tmp_path):
 def test_predict_rejects_nothing_and_is_float32(wd_tagger):
     probs = wd_tagger.predict([wd_tagger.prepare(solid(RED))])
     assert probs.dtype == np.float32 and probs.shape == (1, len(WD_TABLE))
+
+
+def test_float16_input_graph(tmp_path):
+    """Some exports take float16 input: the tagger casts."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    folder = make_wd_tagger(tmp_path / "m", [(n, c) for n, c, *_ in WD_TABLE], wd_weights(), size=16)
+    model = onnx.load(str(folder / "model.onnx"))
+    old_input = model.graph.input[0]
+    model.graph.input.remove(old_input)
+    model.graph.input.insert(0, helper.make_tensor_value_info("half_in", TensorProto.FLOAT16, ["batch_size", 16, 16, 3]))
+    model.graph.node.insert(0, helper.make_node("Cast", ["half_in"], [old_input.name], to=TensorProto.FLOAT))
+    onnx.save(model, str(folder / "model.onnx"))
+    tagger = load_tagger(folder, device="cpu")
+    assert tagger.info.half and tagger.tag(solid(RED, size=(16, 16)))[0].prompt == RED_PROMPT
