@@ -84,6 +84,8 @@ def load_image(source: ImageSource, *, target: int | None = None) -> Image.Image
             raise InvalidInputError(f"{name}: file not found.") from None
         except (UnidentifiedImageError, OSError) as exc:
             raise InvalidInputError(f"{name}: not a readable image ({exc}).") from None
+        except Exception as exc:  # Pillow's format plugins raise IndexError, struct.error, ... on bad headers
+            raise InvalidInputError(f"{name}: not a readable image ({type(exc).__name__}: {exc}).") from None
     try:
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)
@@ -100,8 +102,11 @@ def load_image(source: ImageSource, *, target: int | None = None) -> Image.Image
             if factor >= 2:
                 img = img.reduce(int(factor))
         return normalize_mode(img)
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InvalidInputError(f"{name}: the image data is damaged or unsupported ({exc}).") from None
+    except MemoryError:
+        raise InvalidInputError(f"{name}: not enough memory to decode this image; shrink it first.") from None
+    except Exception as exc:  # as above: damaged data surfaces as many exception types inside Pillow
+        raise InvalidInputError(
+            f"{name}: the image data is damaged or unsupported ({type(exc).__name__}: {exc}).") from None
 
 
 def on_white(img: Image.Image) -> Image.Image:

@@ -147,3 +147,17 @@ def test_unreadable_bytes_give_clear_error(data):
 def test_missing_file(tmp_path):
     with pytest.raises(InvalidInputError, match="not found"):
         load_image(tmp_path / "nope.png")
+
+
+def test_plugin_crash_becomes_clear_error(monkeypatch):
+    """Pillow plugins raise odd types (IndexError, struct.error) on malformed data: still one clear error."""
+    from PIL import ImageFile
+
+    data = _png(Image.new("RGB", (8, 8)))
+
+    def boom(self):
+        raise IndexError("tuple index out of range")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", boom)
+    with pytest.raises(InvalidInputError, match="IndexError"):
+        load_image(data)
