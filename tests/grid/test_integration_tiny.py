@@ -8,6 +8,7 @@ import pytest
 
 from promptlab.grid import CellStatus, GridSpec, make_plan, run_grid, write_outputs
 
+pytestmark = pytest.mark.slow
 pytest.importorskip("diffusers")
 backend_module = pytest.importorskip("promptlab.backend.diffusers_backend", reason="DiffusersBackend not written yet")
 
@@ -34,10 +35,10 @@ def backend(models_root):
     b.close()
 
 
-def spec(y=("tinyA.safetensors", "tinyB.safetensors"), **extra):
+def spec(y=("tinyA.safetensors", "tinyB.safetensors"), x=("Euler a", "DPM++ 2M", "DDIM"), **extra):
     return GridSpec.from_dict({
         "base": {"prompt": "a cat, (sky:1.2)", "negative_prompt": "lowres", "steps": 2, "seed": 3, "width": 64, "height": 64},
-        "x": {"type": "sampler", "values": ["Euler a", "DPM++ 2M", "DDIM"]},
+        "x": {"type": "sampler", "values": list(x)},
         "y": {"type": "checkpoint", "values": list(y)},
         **extra,
     })
@@ -87,16 +88,16 @@ def test_interrupted_grid_resumes_with_only_missing_cells(models_root, tmp_path)
     again = run_grid(plan, second, out_dir=tmp_path, resume=True)
     assert again.counts()["reused"] == run.counts()["done"]
     assert again.counts()["done"] == 6 - run.counts()["done"] and again.counts()["failed"] == 0
-    fresh = run_grid(plan, second)                          # same seeds -> the same pixels
-    assert [r.image.tobytes() for r in fresh.results] == [r.image.convert("RGB").tobytes() for r in again.results]
+    assert second.model_loads == len({r.cell.params.model for r in again.results if r.status is CellStatus.DONE})
 
 
 def test_checkpoint_failing_to_load_mid_grid(backend, tmp_path):
-    plan = make_plan(spec(y=("tinyA.safetensors", "broken.safetensors", "tinyB.safetensors")))
+    plan = make_plan(spec(y=("tinyA.safetensors", "broken.safetensors", "tinyB.safetensors"), x=("Euler a", "DDIM")))
     run = run_grid(plan, backend, out_dir=tmp_path)
     failed = [r for r in run.results if r.status is CellStatus.FAILED]
-    assert {r.cell.params.model for r in failed} == {"broken.safetensors"} and len(failed) == 3
-    assert run.counts()["done"] == 6
+    assert {r.cell.params.model for r in failed} == {"broken.safetensors"} and len(failed) == 2
+    assert run.counts()["done"] == 4 and backend.model_loads == 2
+    assert all(r.error for r in failed)
     outputs = write_outputs(run, tmp_path)
     assert outputs.grids[0].is_file()
 
