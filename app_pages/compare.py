@@ -123,13 +123,23 @@ def _backends() -> list:
     if where == "remote":
         urls = [u.strip() for u in st.text_area(t("compare.remote_url", L), "http://127.0.0.1:7860",
                                                 key="compare.urls").splitlines() if u.strip()]
-        from promptlab.backend.remote_a1111 import RemoteA1111Backend
-
-        return [RemoteA1111Backend(u) for u in urls]
+        try:
+            return [_remote_backend(u) for u in urls]
+        except PromptlabError as exc:
+            st.error(str(exc))
+            return []
     if not (installed("diffusers") and installed("torch")):
         st.info(t("compare.no_backend", L))
         return []
     return [_local_backend()]
+
+
+@st.cache_resource(show_spinner=False)
+def _remote_backend(url: str):
+    """One client per server, shared: the server runs one job at a time anyway."""
+    from promptlab.backend.remote_a1111 import RemoteA1111Backend
+
+    return RemoteA1111Backend(url)
 
 
 @st.cache_resource(show_spinner=False)

@@ -141,3 +141,12 @@ def test_yaml_spec_can_be_pasted(page):
         "base: {prompt: a cat}\nx: {type: prompt_sr, values: 'cat, dog, fox'}\n").run()
     at.button(key="compare.apply_yaml").click().run()
     assert "**3** cells (3 x 1 x 1)" in markdown(at)
+
+
+def test_remote_backend_url_is_checked(page):
+    at = page()
+    at.radio(key="compare.backend_kind").set_value("remote").run()
+    at.text_area(key="compare.urls").set_value("gpu-box:7860").run()
+    assert "must start with http:// or https://" in at.error[0].value
+    at.text_area(key="compare.urls").set_value("http://127.0.0.1:9").run()
+    assert not at.error and not at.exception
