@@ -325,3 +325,34 @@ def test_comfyui_controlnet_keeps_polarity():
     graph["3"]["inputs"]["negative"] = ["30", 1]
     p = read(comfy_png(graph)).params
     assert (p.prompt, p.negative_prompt) == ("1girl, solo", "lowres")
+
+
+def test_convert_nai_path_with_a_stub_converter(monkeypatch):
+    """The wiring to promptlab.syntax.convert (the converter itself is tested by the syntax area)."""
+    from dataclasses import dataclass
+
+    import promptlab.syntax
+
+    @dataclass(frozen=True)
+    class Conversion:
+        text: str
+        losses: tuple = ()
+        warnings: tuple = ()
+
+    calls = []
+
+    def convert(text, *, src, dst):
+        calls.append((src, dst))
+        return Conversion(text.replace("{", "(").replace("}", ")"), warnings=("w",) if "{" in text else ())
+
+    monkeypatch.setattr(promptlab.syntax, "convert", convert, raising=False)
+    comment = json.dumps({"prompt": "{smile}", "uc": "lowres", "steps": 28, "scale": 5, "seed": 1, "sampler": "k_euler",
+                          "v4_prompt": {"caption": {"base_caption": "{smile}", "char_captions": [
+                              {"char_caption": "{girl}", "centers": [{"x": 0.5, "y": 0.5}]}]}}})
+    data = png([text("Software", "NovelAI"), text("Source", "NovelAI Diffusion V4.5 4BDE2A90"), text("Comment", comment)])
+    meta = read(data, convert_nai=True)
+    assert meta.params.prompt == "(smile)" and meta.details["original_prompt"] == "{smile}"
+    assert meta.details["character_prompts"][0] == {"prompt": "(girl)", "center": {"x": 0.5, "y": 0.5},
+                                                    "original_prompt": "{girl}"}
+    assert set(calls) == {("nai4", "a1111")}
+    assert any("prompt conversion: w" in w for w in meta.warnings)
