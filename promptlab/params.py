@@ -114,6 +114,31 @@ class GenerationParams:
         """``extra`` as a dict (a later duplicate key wins, as in A1111)."""
         return dict(self.extra)
 
+    def lora_hash_map(self) -> dict[str, str]:
+        """``Lora hashes: "name: hash, name2: hash2"`` as {name: hash}."""
+        return _name_hash_map(self.lora_hashes)
+
+    def ti_hash_map(self) -> dict[str, str]:
+        """``TI hashes: "name: hash, ..."`` as {name: hash}."""
+        return _name_hash_map(self.ti_hashes)
+
+    def hashes_map(self) -> dict[str, str]:
+        """``Hashes: {"model": "...", "lora:x": "..."}`` as a dict ({} when absent or not JSON)."""
+        try:
+            value = json.loads(self.hashes) if self.hashes else {}
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _name_hash_map(text: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in (text or "").split(","):
+        name, sep, digest = item.rpartition(":")
+        if sep and name.strip():
+            out[name.strip()] = digest.strip()
+    return out
+
 
 # (infotext key, field name, kind) in the order A1111's create_infotext writes them.
 # kind: int / float / str / bool / size (WxH into two fields named by a tuple).

@@ -196,3 +196,11 @@ def test_parser_never_raises_and_round_trips(text):
 
 
 _KEYLIKE = __import__("re").compile(r"\w[\w \-/]*\w")
+
+
+def test_hash_helpers():
+    p = GenerationParams.from_infotext(A1111_TEXT)
+    assert p.lora_hash_map() == {"add_detail": "7c6bad76eb54", "x": "1"}
+    assert p.ti_hash_map() == {"easynegative": "c74b4e810b03"}
+    assert p.hashes_map()["lora:add_detail"] == "7c6bad76eb"
+    assert GenerationParams().hashes_map() == {} and GenerationParams(hashes="{broken").hashes_map() == {}

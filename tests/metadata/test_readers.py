@@ -356,3 +356,27 @@ def test_convert_nai_path_with_a_stub_converter(monkeypatch):
                                                     "original_prompt": "{girl}"}
     assert set(calls) == {("nai4", "a1111")}
     assert any("prompt conversion: w" in w for w in meta.warnings)
+
+
+def test_old_a1111_first_pass_size():
+    old = "a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 1024x1024, Denoising strength: 0.7, " \
+          "First pass size: 512x512"
+    p = read(png([text("parameters", old)])).params
+    assert (p.width, p.height, p.hires_resize_x, p.hires_resize_y) == (512, 512, 1024, 1024)
+    assert "First pass size" not in p.extra_dict()
+    again = read(png([text("parameters", p.to_infotext())])).params
+    assert again == p
+
+
+def test_comfyui_prompt_styler_and_wildcard_encode():
+    graph = copy.deepcopy(COMFY_GRAPH)
+    graph["40"] = {"class_type": "SDXLPromptStyler", "inputs": {"text_positive": "a house", "text_negative": "ugly",
+                                                                "style": "base"}}
+    graph["6"]["inputs"]["text"] = ["40", 0]
+    graph["7"] = {"class_type": "ImpactWildcardEncode", "inputs": {"wildcard_text": "__neg__", "populated_text": "blurry",
+                                                                   "model": ["4", 0], "clip": ["11", 0]}}
+    p = read(comfy_png(graph)).params
+    assert (p.prompt, p.negative_prompt) == ("a house", "blurry")
+    meta = read(comfy_png(graph))
+    assert meta.details["param_sets"][0]["sampler_node"] == "3"
+    assert meta.details["param_sets"][0]["hires_sampler_node"] == "13"

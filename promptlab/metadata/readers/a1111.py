@@ -75,4 +75,11 @@ def _normalise_variants(params: GenerationParams, extras: dict[str, str]) -> Gen
             changes["cfg_scale"] = float(extras["CFG Scale"])
         except ValueError:
             pass
+    first_pass = re.fullmatch(r"(\d+)x(\d+)", extras.get("First pass size", "").strip())
+    if first_pass and int(first_pass.group(1)) and int(first_pass.group(2)) and params.hires_resize_x is None:
+        # A1111 before 1.0 wrote the final size in Size and the first pass apart; map it the way
+        # A1111's restore_old_hires_fix_params does: first pass -> Size, final size -> Hires resize.
+        changes.update(width=int(first_pass.group(1)), height=int(first_pass.group(2)),
+                       hires_resize_x=params.width, hires_resize_y=params.height,
+                       extra=tuple(kv for kv in params.extra if kv[0] != "First pass size"))
     return params.with_(**changes) if changes else params

@@ -132,6 +132,7 @@ def params_from_graph(graph: cg.Graph, warnings: list[str], *,
         if source is not None and source in passes and source != node_id and passes[node_id].upscale is not None:
             hires_of[node_id] = (source, passes[node_id].upscale)
     out: list[GenerationParams] = []
+    sets: list[dict[str, Any]] = []
     all_loras: list[dict[str, Any]] = []
     for node_id in samplers:
         if node_id in hires_of:
@@ -139,8 +140,10 @@ def params_from_graph(graph: cg.Graph, warnings: list[str], *,
         s = passes[node_id]
         hires = next(((h, up) for h, (base, up) in hires_of.items() if base == node_id), None)
         out.append(_to_params(graph, s, hires and (passes[hires[0]], hires[1]), fallback_size, warnings))
+        sets.append({"sampler_node": node_id, "class_type": s.class_type,
+                     "hires_sampler_node": hires[0] if hires else None, "loras": s.loras})
         all_loras.extend(l for l in s.loras if l not in all_loras)
-    return out, {"loras": all_loras, "sampler_nodes": list(samplers)}
+    return out, {"loras": all_loras, "param_sets": sets}
 
 
 def _to_params(graph: cg.Graph, s: cg.SamplerSettings, hires: tuple[cg.SamplerSettings, cg.Upscale] | None,
@@ -163,7 +166,7 @@ def _to_params(graph: cg.Graph, s: cg.SamplerSettings, hires: tuple[cg.SamplerSe
         values["denoising_strength"] = s.denoise
     if s.vae:
         values["vae"] = s.vae
-    extra: list[tuple[str, str]] = [("ComfyUI sampler node", f"{s.node_id} ({s.class_type})")]
+    extra: list[tuple[str, str]] = []
     if s.loras:
         extra.append(("Loras", json.dumps(s.loras, ensure_ascii=False)))
     if hires is not None:

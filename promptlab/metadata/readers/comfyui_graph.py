@@ -10,7 +10,7 @@ from typing import Any
 from promptlab.metadata.readers._util import to_float, to_int
 
 _MAX_NODES = 20_000
-_TEXT_INPUTS = ("text", "text_g", "text_l", "clip_l", "t5xxl", "prompt", "positive_prompt", "string")
+_TEXT_INPUTS = ("text", "text_g", "text_l", "clip_l", "t5xxl", "prompt", "positive_prompt", "populated_text", "string")
 _SCALAR_INPUTS = ("value", "seed", "noise_seed", "int", "float", "number", "string", "text", "Text")
 _SCHEDULER_BY_CLASS = {
     "KarrasScheduler": "karras", "ExponentialScheduler": "exponential", "PolyexponentialScheduler": "polyexponential",
@@ -193,6 +193,8 @@ class Graph:
         if linked is None or depth > 8:
             return None
         source, slot = linked
+        if "text_positive" in source.inputs and "text_negative" in source.inputs and slot in (0, 1):
+            return self.scalar(source, "text_positive" if slot == 0 else "text_negative", depth + 1)  # prompt stylers
         if source.class_type.startswith("SDXL Empty Latent Image") and slot in (1, 2):
             size = _dimensions(source.inputs.get("dimensions"))
             scale = to_float(source.inputs.get("clip_scale")) or 1.0

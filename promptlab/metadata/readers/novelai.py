@@ -65,6 +65,8 @@ def _result(c: dict[str, Any], description: str, source: str, claimed: tuple[str
         value = conv(c.get(key))
         if value is not None:
             values[name] = value
+    if "img2img" in str(c.get("request_type", "")).lower() or c.get("image") is not None:
+        values["denoising_strength"] = to_float(c.get("strength"))
     extra = tuple((k, json.dumps(v) if not isinstance(v, str) else v) for k, v in c.items()
                   if k not in _USED and isinstance(v, (str, int, float, bool)) and v != "")
     details: dict[str, Any] = {"nai_version": "nai4" if v4 else "nai3"}
