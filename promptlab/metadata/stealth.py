@@ -97,12 +97,16 @@ def _bits_to_bytes(bits) -> bytes:
     return bytes(int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, len(bits) - len(bits) % 8, 8))
 
 
+_MAX_FAST_COLUMNS = 64  # payloads wider than this many columns go to the full decode
+
+
 def _png_alpha_bits(stream: BinaryIO, count: int, state: dict | None = None) -> bytearray | None:
     """The first ``count`` alpha LSBs in column-major order, rebuilt from the PNG's rows without
     decoding the image: only the alpha bytes of the first few columns are unfiltered (each PNG
-    filter needs just the left, upper and upper-left byte of the same channel). 8-bit RGBA / LA,
+    filter needs just the left, upper and upper-left byte of the same channel), and rows are
+    inflated in a stream keeping only their first columns (memory ~ one row). 8-bit RGBA / LA,
     non-interlaced only; anything else gives None (the caller decodes with Pillow). ``state``
-    (a dict owned by the caller) keeps the inflated rows between calls on the same stream."""
+    (a dict owned by the caller) keeps the rows read so far between calls on the same stream."""
     import struct
     import zlib
 
@@ -113,52 +117,56 @@ def _png_alpha_bits(stream: BinaryIO, count: int, state: dict | None = None) -> 
         if len(header) < 21 or header[4:8] != b"IHDR":
             return None
         state["header"] = struct.unpack(">IIBBBBB", header[8:21])
-        state["inflater"], state["raw"], state["pos"] = zlib.decompressobj(), bytearray(), 8 + 8 + 13 + 4
+        state.update(inflater=zlib.decompressobj(), pending=bytearray(), rows=[], pos=8 + 8 + 13 + 4)
     width, height, depth, colour, _c, _f, interlace = state["header"]
     if depth != 8 or colour not in (4, 6) or interlace or not width or not height:
         return None
     count = min(count, width * height)
     columns = -(-count // height)
+    if columns > min(width, _MAX_FAST_COLUMNS):
+        return None
     rows = height if columns > 1 else count
     bpp = 4 if colour == 6 else 2
     stride = 1 + width * bpp
-    need = stride * rows
-    inflater, raw = state["inflater"], state["raw"]
+    keep = 1 + min(width, _MAX_FAST_COLUMNS) * bpp
+    inflater, pending, kept = state["inflater"], state["pending"], state["rows"]
     stream.seek(state["pos"])
-    while len(raw) < need:
-        if inflater.unconsumed_tail:
-            try:
-                raw += inflater.decompress(inflater.unconsumed_tail, need - len(raw))
-            except zlib.error:
-                return None
-            continue
-        chunk_header = stream.read(8)
-        if len(chunk_header) < 8:
-            return None
-        length, ctype = struct.unpack(">I4s", chunk_header)
-        if ctype == b"IEND":
-            return None
-        if ctype != b"IDAT":
-            stream.seek(length + 4, 1)
-            continue
+    while len(kept) < rows:
+        while len(pending) >= stride and len(kept) < rows:
+            kept.append(bytes(pending[:keep]))
+            del pending[:stride]
+        if len(kept) >= rows:
+            break
         try:
-            raw += inflater.decompress(stream.read(length), need - len(raw))
+            if inflater.unconsumed_tail:
+                pending += inflater.decompress(inflater.unconsumed_tail, 4 * stride)
+                continue
+            chunk_header = stream.read(8)
+            if len(chunk_header) < 8:
+                return None
+            length, ctype = struct.unpack(">I4s", chunk_header)
+            if ctype == b"IEND":
+                return None
+            if ctype != b"IDAT":
+                stream.seek(length + 4, 1)
+                continue
+            pending += inflater.decompress(stream.read(length), 4 * stride)
         except zlib.error:
             return None
         stream.seek(4, 1)
         state["pos"] = stream.tell()
+    raw_rows = kept
     alpha_rows: list[list[int]] = []
     above = [0] * columns
     for row in range(rows):
-        base = row * stride
-        kind = raw[base]
+        line = raw_rows[row]
+        kind = line[0]
         if kind > 4:
             return None
         current = [0] * columns
         left = upper_left = 0
-        offset = base + bpp  # the alpha byte of pixel 0
         for col in range(columns):
-            value = raw[offset + col * bpp]
+            value = line[bpp + col * bpp]  # the alpha byte of pixel ``col`` (after the filter byte)
             up = above[col]
             if kind == 1:
                 value += left
