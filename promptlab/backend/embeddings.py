@@ -129,3 +129,40 @@ def _as_matrix(tensor: torch.Tensor) -> torch.Tensor:
     if tensor.ndim != 2 or tensor.shape[0] == 0:
         raise ModelLoadError(f"embedding tensor has shape {tuple(tensor.shape)}, expected (vectors, dim).")
     return tensor
+
+
+_FLOAT_DTYPES = {"F64", "F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"}
+
+
+def embedding_vector_counts(folder: str | Path) -> tuple[dict[str, int], tuple[tuple[str, str], ...]]:
+    """Name -> vector count of every ``.safetensors`` embedding under ``folder``, read from the file
+    headers only (no torch): what the token counter needs. Pickles are listed as skipped."""
+    from promptlab.backend.safeload import read_safetensors_header
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise ModelNotFoundError(f"Embeddings folder not found: {root}.")
+    counts: dict[str, int] = {}
+    skipped: list[tuple[str, str]] = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in EMBEDDING_SUFFIXES):
+        rel = str(path.relative_to(root))
+        if path.suffix.lower() != ".safetensors":
+            skipped.append((rel, "pickled file: not read by the token counter"))
+            continue
+        try:
+            header = read_safetensors_header(path)
+        except ModelLoadError as exc:
+            skipped.append((rel, str(exc)))
+            continue
+        shapes = {k: v.get("shape", []) for k, v in header.items() if k != "__metadata__" and v.get("dtype") in _FLOAT_DTYPES}
+        if "clip_l" in shapes and "clip_g" in shapes:
+            shape = shapes["clip_g"]
+        elif len(shapes) == 1:
+            shape = next(iter(shapes.values()))
+        else:
+            skipped.append((rel, f"not an embedding ({len(shapes)} float tensors)"))
+            continue
+        vectors = int(shape[0]) if len(shape) == 2 else 1
+        if path.stem not in counts and vectors > 0:
+            counts[path.stem] = vectors
+    return counts, tuple(skipped)

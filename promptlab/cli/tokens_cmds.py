@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--negative", action="store_true", help="count as a negative prompt (no AND split)")
     p.add_argument("--emphasis", default="Original", choices=EMPHASIS_CHOICES,
                    help="A1111's emphasis mode; 'None' reads brackets as literal text (default Original)")
+    p.add_argument("--embeddings", metavar="DIR", default=None,
+                   help="textual-inversion folder: names found in the prompt count their vectors, as in A1111 "
+                   "(default: models/embeddings when it exists; 'none' to ignore embeddings)")
     p.set_defaults(func=run)
 
 
@@ -33,18 +36,22 @@ def run(args: argparse.Namespace) -> int:
     from promptlab import tokens
 
     text = read_text_arg(args.text)
+    embeddings, skipped = _embeddings(args.embeddings)
     result = tokens.count_prompt_tokens(
         text,
         steps=args.steps,
         negative=args.negative,
         comma_backtrack=args.backtrack,
         emphasis=args.emphasis,
+        embeddings=embeddings,
     )
     if args.json:
         print_json({
             "comma_backtrack": args.backtrack,
             "emphasis": tokens.Emphasis.parse(args.emphasis).value,
             "steps": args.steps,
+            "embeddings": len(embeddings),
+            "skipped_embeddings": [{"file": f, "reason": r} for f, r in skipped],
             **tokens.prompt_tokens_to_dict(result),
         })
         return 0
@@ -59,6 +66,20 @@ def run(args: argparse.Namespace) -> int:
         for index, chunk in enumerate(variant.report.chunks):
             print(f"{indent}chunk {index + 1}  {chunk.count:>2}/75  {tokens.chunk_text(chunk)}")
     return 0
+
+
+def _embeddings(option: str | None) -> tuple[dict[str, int], tuple[tuple[str, str], ...]]:
+    from pathlib import Path
+
+    from promptlab.backend.embeddings import embedding_vector_counts
+    from promptlab.paths import model_dir
+
+    if option is not None and option.lower() == "none":
+        return {}, ()
+    folder = Path(option) if option is not None else model_dir("embeddings")
+    if option is None and not folder.is_dir():
+        return {}, ()
+    return embedding_vector_counts(folder)
 
 
 def _variant_label(variant) -> str:

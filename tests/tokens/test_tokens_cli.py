@@ -55,3 +55,35 @@ def test_variants_listed(capsys):
     code, out, _ = run_cli(capsys, "[cat:dog:0.5] AND bird", "--steps", "10")
     assert code == 0
     assert "prompt, until step 5: 'cat'" in out and "AND part 2, until step 10: 'bird'" in out
+
+
+def test_embeddings_folder_counts_vectors(capsys, tmp_path, monkeypatch):
+    import struct
+
+    def write_safetensors(path, tensors):
+        header, offset = {}, 0
+        for name, shape in tensors.items():
+            size = 4 * shape[0] * shape[1]
+            header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [offset, offset + size]}
+            offset += size
+        raw = json.dumps(header).encode()
+        path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"\0" * offset)
+
+    folder = tmp_path / "emb"
+    folder.mkdir()
+    write_safetensors(folder / "EasyNegative.safetensors", {"emb_params": (8, 768)})
+    write_safetensors(folder / "xl.safetensors", {"clip_l": (3, 768), "clip_g": (3, 1280)})
+    (folder / "old.pt").write_bytes(b"pickle")
+    code, out, _ = run_cli(capsys, "easynegative, xl, cat", "--embeddings", str(folder), "--json")
+    data = json.loads(out)
+    assert code == 0 and data["total"] == 8 + 1 + 3 + 1 + 1 and data["embeddings"] == 2
+    assert data["skipped_embeddings"] == [{"file": "old.pt", "reason": "pickled file: not read by the token counter"}]
+    assert data["variants"][0]["chunks"][0]["text"] == "<EasyNegative>, <xl>, cat"
+    # the default folder is models/embeddings when it exists
+    monkeypatch.setenv("PROMPTLAB_MODELS", str(tmp_path / "models"))
+    (tmp_path / "models").mkdir()
+    folder.rename(tmp_path / "models" / "embeddings")
+    code, out, _ = run_cli(capsys, "easynegative")
+    assert out.startswith("8/75 tokens")
+    code, out, _ = run_cli(capsys, "easynegative", "--embeddings", "none")
+    assert out.startswith("2/75 tokens")  # easy + negative
