@@ -149,6 +149,20 @@ def check_backends(plan: GridPlan, backends: Sequence[Backend]) -> None:
             raise InvalidInputError(f"Backend {backend.name!r} has no sampler {missing[0]!r}. Its samplers: {', '.join(offered)}.")
 
 
+def _model_failed(exc: Exception, params: GenerationParams) -> bool:
+    """The checkpoint or VAE itself failed to load (so the rest of its group would fail too), as opposed
+    to a missing LoRA or embedding, which fails only the cells that use it."""
+    if not isinstance(exc, _LOAD_ERRORS):
+        return False
+    text = str(exc)
+    names = set()
+    for value in (params.model, params.vae):
+        if value:
+            path = Path(value.replace("\\", "/"))
+            names |= {value, path.name, path.stem}
+    return any(n and n in text for n in names)
+
+
 def run_grid(
     plan: GridPlan,
     backends: Backend | Sequence[Backend],
@@ -222,7 +236,7 @@ def run_grid(
                 return
             except Exception as exc:  # noqa: BLE001 - any backend failure fails this cell, not the grid
                 message = f"{type(exc).__name__}: {exc}"
-                if not scheduler.failed(name, i, message, group_failed=isinstance(exc, _LOAD_ERRORS)):
+                if not scheduler.failed(name, i, message, group_failed=_model_failed(exc, cell.params)):
                     with lock:
                         results[i] = CellResult(cell, CellStatus.FAILED, error=message, backend=name,
                                                 seconds=time.monotonic() - t0)
@@ -238,7 +252,7 @@ def run_grid(
             with lock:
                 results[i] = result
                 made_seconds.append(seconds)
-            scheduler.finished(i)
+            scheduler.finished(name, i)
             report(cell, name)
 
     if len(backend_list) == 1:

@@ -26,6 +26,7 @@ class Scheduler:
         self.group_of = {i: g for g, ix in plan.groups() for i in ix}
         self.tried: dict[int, set[str]] = {}
         self.bad_groups: dict[str, set[tuple]] = {w: set() for w in workers}
+        self.good_groups: dict[str, set[tuple]] = {w: set() for w in workers}   # made an image: the model loads
         self.active: dict[str, tuple | None] = {w: None for w in workers}
         self.in_flight = 0
         self.workers = workers
@@ -60,9 +61,10 @@ class Scheduler:
                 self.cond.wait(0.5)
             return None
 
-    def finished(self, i: int) -> None:
+    def finished(self, worker: str, i: int) -> None:
         with self.cond:
             self.in_flight -= 1
+            self.good_groups[worker].add(self.group_of[i])
             self.cond.notify_all()
 
     def requeue(self, i: int) -> None:
@@ -78,7 +80,7 @@ class Scheduler:
             self.in_flight -= 1
             self.tried.setdefault(i, set()).add(worker)
             self.last_error[i] = error
-            if group_failed:
+            if group_failed and self.group_of[i] not in self.good_groups[worker]:
                 self.bad_groups[worker].add(self.group_of[i])
                 self.group_error[self.group_of[i]] = error
             retry = any(self._eligible(w, i) for w in self.workers)

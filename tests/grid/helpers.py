@@ -9,7 +9,7 @@ from dataclasses import replace
 from PIL import Image, ImageDraw
 
 from promptlab.backend.base import GeneratedImage, Progress
-from promptlab.errors import BackendError, CancelledError, ModelLoadError
+from promptlab.errors import BackendError, CancelledError, ModelLoadError, ModelNotFoundError
 from promptlab.params import GenerationParams
 
 
@@ -21,11 +21,12 @@ def colour_of(params: GenerationParams) -> tuple[int, int, int]:
 class DrawBackend:
     """Loads a "model" when params.model changes (counted); fills the image with a colour from the params.
 
-    ``bad_models`` fail to load (ModelLoadError); ``fail_cells`` (prompts) fail with BackendError;
+    ``bad_models`` fail to load (ModelLoadError); ``fail_prompts`` fail with BackendError;
+    a prompt using one of ``missing_loras`` fails with ModelNotFoundError (the checkpoint itself is fine);
     ``cancel_after`` sets the run's cancel event once that many images were made.
     """
 
-    def __init__(self, name="draw", *, bad_models=(), fail_prompts=(), cancel_after=None,
+    def __init__(self, name="draw", *, bad_models=(), fail_prompts=(), missing_loras=(), cancel_after=None,
                  samplers=("Euler a", "Euler", "DPM++ 2M", "DDIM")):
         self.name = name
         self.model_loads = 0
@@ -33,6 +34,7 @@ class DrawBackend:
         self.calls: list[GenerationParams] = []
         self.bad_models = set(bad_models)
         self.fail_prompts = set(fail_prompts)
+        self.missing_loras = set(missing_loras)
         self.cancel_after = cancel_after
         self.samplers = list(samplers)
         self.lock = threading.Lock()
@@ -47,6 +49,9 @@ class DrawBackend:
                     raise ModelLoadError(f"cannot load {params.model}")
                 self.current = params.model
                 self.model_loads += 1
+            for lora in self.missing_loras:
+                if f"<lora:{lora}:" in params.prompt:
+                    raise ModelNotFoundError(f"No lora named {lora!r} in models/Lora.")
             if params.prompt in self.fail_prompts:
                 raise BackendError(f"failed on {params.prompt}")
             for step in range(1, 3):

@@ -92,6 +92,19 @@ def test_failed_checkpoint_marks_its_cells_and_the_rest_completes(tmp_path):
     assert [c["status"] for c in manifest["cells"]].count("failed") == 3
 
 
+@pytest.mark.parametrize("first", ["missing-first", "missing-later"])
+def test_missing_lora_fails_only_its_cells_not_the_checkpoint(first):
+    names = ["nope", "styleA"] if first == "missing-first" else ["styleA", "nope"]
+    spec = GridSpec.from_dict({
+        "base": {"prompt": f"a cat, <lora:{names[0]}:1>", "width": 64, "height": 64},
+        "x": {"type": "prompt_sr", "values": names},
+        "y": {"type": "checkpoint", "values": "A, B"}}, choices=CHOICES)
+    run = run_grid(make_plan(spec), DrawBackend(missing_loras={"nope"}))
+    assert {r.cell.labels[0]: r.status for r in run.results} == {"nope": CellStatus.FAILED, "styleA": CellStatus.DONE}
+    assert run.counts() == {"done": 2, "reused": 0, "failed": 2, "pending": 0}
+    assert all("No lora named 'nope'" in r.error for r in run.results if r.error)
+
+
 def test_cancel_then_resume_runs_only_missing_cells(tmp_path):
     plan = make_plan(spec_2x3())
     first = DrawBackend(cancel_after=4)
