@@ -98,7 +98,8 @@ class GenerationParams:
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
+        """The parameter fields (``infotext_order``, bookkeeping for faithful re-writing, is left out)."""
+        return tuple(f.name for f in fields(cls) if f.name != "infotext_order")
 
     @classmethod
     def from_infotext(cls, text: str) -> GenerationParams:

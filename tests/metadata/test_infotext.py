@@ -204,3 +204,8 @@ def test_hash_helpers():
     assert p.ti_hash_map() == {"easynegative": "c74b4e810b03"}
     assert p.hashes_map()["lora:add_detail"] == "7c6bad76eb"
     assert GenerationParams().hashes_map() == {} and GenerationParams(hashes="{broken").hashes_map() == {}
+
+
+def test_field_names_leave_out_bookkeeping():
+    names = GenerationParams.field_names()
+    assert "infotext_order" not in names and names[:3] == ("prompt", "negative_prompt", "steps") and "extra" in names
