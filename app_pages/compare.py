@@ -218,6 +218,9 @@ def _results(job: GridJob) -> None:
     _selected(job)
     st.caption(t("compare.output_folder", L, path=job.out_dir))
     if job.outputs:
+        with st.expander(t("compare.grid_images", L)):
+            for path in job.outputs.grids:
+                st.image(str(path))
         for path in job.outputs.grids + ((job.outputs.sheet,) if job.outputs.sheet else ()):
             st.download_button(t("compare.download_grid", L, name=path.name), path.read_bytes(), file_name=path.name,
                                mime="image/png", key=f"compare.download.{path.name}")

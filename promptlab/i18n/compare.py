@@ -63,6 +63,7 @@ STRINGS = {
     "compare.infotext": {"en": "Generation parameters", "zh": "生成参数"},
     "compare.send_generate": {"en": "Send to Generate", "zh": "发送到生成页"},
     "compare.download_grid": {"en": "Download {name}", "zh": "下载 {name}"},
+    "compare.grid_images": {"en": "Labelled grid images", "zh": "带标注的对比图"},
     "compare.output_folder": {"en": "Files: {path}", "zh": "文件位置：{path}"},
     "compare.axis.checkpoint": {"en": "Checkpoint", "zh": "模型"},
     "compare.axis.vae": {"en": "VAE", "zh": "VAE"},

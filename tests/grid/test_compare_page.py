@@ -75,7 +75,8 @@ def test_estimate_run_browse_and_send_to_generate(page):
     assert not at.exception
     assert "Done: 4 made, 0 reused, 0 failed" in at.success[0].value
     assert backend.model_loads == 2
-    assert len(at.get("image")) == 4
+    assert len(at.get("image")) == 5                 # 4 cells + the labelled grid PNG
+    assert any(b.label == "Download grid.png" for b in at.get("download_button"))
     assert at.selectbox(key="compare.view_cols").value == 0
     at.button(key="compare.cell.1-1-0").click().run()
     code = at.code[0].value
