@@ -6,8 +6,8 @@ Extraction (``extract``: which chunk / EXIF field holds the bytes) is separate f
 
 from __future__ import annotations
 
-from promptlab.metadata.model import ImageMetadata, ReaderResult
+from promptlab.metadata.model import ImageMetadata, Reader, ReaderResult
 from promptlab.metadata.reading import read
 from promptlab.metadata.write import write
 
-__all__ = ["ImageMetadata", "ReaderResult", "read", "write"]
+__all__ = ["ImageMetadata", "Reader", "ReaderResult", "read", "write"]
