@@ -32,15 +32,18 @@ for field, name in st.session_state.pop(TO_ADD_KEY, []):
         st.toast(t("build.already_there", L, tag=name))
 
 st.title(t("build.title", L))
+# Messages go into a slot that always exists: the elements above the search box must not change
+# from one run to the next, or the browser remounts the box and loses what is being typed.
+notice = st.container()
 
 # 2. the tag database (the page still works without it: text editing, tokens, conversion)
 db = tag_db()
 if db is None or tag_db_stats(db) is None:
-    st.error(t("app.tagdb.unavailable", L, path="tags.sqlite", error=tag_db_error()))
+    notice.error(t("app.tagdb.unavailable", L, path="tags.sqlite", error=tag_db_error()))
     db = None
 indexed = db if db is not None and tag_index_ready(db) else None  # chips colours and tag checks need the index
 if db is not None and indexed is None:
-    st.caption(t("build.indexing", L))
+    notice.caption(t("build.indexing", L))
 search_box(db, L)
 
 left, right = st.columns([3, 2], gap="large")

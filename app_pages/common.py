@@ -99,10 +99,10 @@ def _index_warmup(path: str, stamp: tuple[int, int, int]) -> threading.Event:
 def tag_index_ready(db: Any, wait: float = 0.5) -> bool:
     """Whether the search index is built (waits up to ``wait`` seconds, enough for small databases)."""
     try:
-        info = os.stat(db.path)
+        stamp = _file_stamp(db.path)
     except OSError:
         return False
-    return _index_warmup(str(db.path), (info.st_ino, info.st_mtime_ns, info.st_size)).wait(wait)
+    return _index_warmup(str(db.path), stamp).wait(wait)
 
 
 def tag_db_error() -> str:
@@ -121,12 +121,43 @@ def tag_db_or_message(lang: str) -> Any | None:
 TAGDB_FIX_COMMAND = "promptlab tags import <file.csv>   # or delete the broken tags.sqlite to rebuild the starter set"
 
 
-def tag_db_stats(db: Any) -> Any | None:
+def _file_stamp(path: Path) -> tuple[int, int, int]:
+    info = os.stat(path)
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+# TagDB.stats / taxonomy / presets run SQL over the whole database (seconds on 150k tags): cached
+# per file version, so a rerun costs nothing and an import shows up at once.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _stats(path: str, stamp: tuple[int, int, int]) -> dict:
+    return _open_tag_db(path).stats()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _taxonomy(path: str, stamp: tuple[int, int, int], lang: str) -> tuple:
+    return tuple(_open_tag_db(path).taxonomy(lang))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _presets(path: str, stamp: tuple[int, int, int]) -> tuple:
+    return tuple(_open_tag_db(path).presets())
+
+
+def tag_db_stats(db: Any) -> dict | None:
+    """``db.stats()`` (cached per file version), or None after noting why it failed."""
     try:
-        return db.stats()
+        return _stats(str(db.path), _file_stamp(db.path))
     except Exception as exc:  # a damaged file shows up on first query
         st.session_state["app.tagdb_error"] = f"{type(exc).__name__}: {exc}"
         return None
+
+
+def tag_taxonomy(db: Any, lang: str) -> tuple:
+    return _taxonomy(str(db.path), _file_stamp(db.path), lang)
+
+
+def tag_presets(db: Any) -> tuple:
+    return _presets(str(db.path), _file_stamp(db.path))
 
 
 # -- user library ---------------------------------------------------------------------------

@@ -151,7 +151,9 @@ def taxonomy(db: Any, lang: str) -> None:
     if db is None:
         st.info(t("build.no_db", lang))
         return
-    cats = db.taxonomy(lang)
+    from app_pages.common import tag_taxonomy
+
+    cats = tag_taxonomy(db, lang)
     if not cats:
         st.info(t("build.no_taxonomy", lang))
         return
@@ -219,7 +221,9 @@ def presets(db: Any, lang: str) -> None:
     if db is None:
         st.info(t("build.no_db", lang))
         return
-    all_presets = db.presets()
+    from app_pages.common import tag_presets
+
+    all_presets = tag_presets(db)
     if not all_presets:
         st.info(t("build.no_presets", lang))
         return
