@@ -86,12 +86,15 @@ class ClipTokenizer:
     comma_id = COMMA
     vocab_size = VOCAB_SIZE
 
-    def __init__(self, backend: tokenizers.Tokenizer, *, cache_size: int = 16384) -> None:
+    def __init__(self, backend: tokenizers.Tokenizer, *, normalization: str = "a1111", cache_size: int = 16384) -> None:
         self._backend = backend
+        self.normalization = normalization
         # Prompts repeat the same tags endlessly; a bounded per-tokenizer cache makes re-encoding free.
         self._cached = functools.lru_cache(maxsize=cache_size)(self._encode_tuple)
 
     def _encode_tuple(self, text: str) -> tuple[int, ...]:
+        if self.normalization == "a1111":
+            text = a1111_clean(text)
         return tuple(self._backend.encode(text, add_special_tokens=False).ids)
 
     @property
@@ -121,9 +124,30 @@ class ClipTokenizer:
         return tidy_spacing(text)
 
 
-@functools.lru_cache(maxsize=1)
-def get_tokenizer() -> ClipTokenizer:
-    """The shared CLIP tokenizer (built once per process, ~0.2 s; thread-safe to use)."""
+NORMALIZATIONS = ("a1111", "transformers")
+
+
+def a1111_clean(text: str) -> str:
+    """The text clean-up A1111's CLIP tokenizers do before BPE: ``ftfy.fix_text`` (full-width
+    characters to standard width — so a Chinese ``，`` is a comma —, curly quotes straightened,
+    ligatures split, HTML entities decoded, control characters removed). Plain ASCII skips it."""
+    if text.isascii() and "&" not in text and all(ch >= " " or ch in "\t\n\r" for ch in text):
+        return text
+    import ftfy
+
+    return ftfy.fix_text(text)
+
+
+@functools.lru_cache(maxsize=2)
+def get_tokenizer(normalization: str = "a1111") -> ClipTokenizer:
+    """The shared CLIP tokenizer (built once per process, ~0.3 s; thread-safe to use).
+
+    ``normalization="a1111"`` (default) cleans each text with ftfy first, as A1111's tokenizers do
+    (transformers' slow ``CLIPTokenizer`` with ftfy for SD1, open_clip's for SD2/SDXL), so ``1girl，solo``
+    has a comma token; ``"transformers"`` gives exactly the ids of transformers' fast ``CLIPTokenizer``
+    (what diffusers uses), which only applies NFC, whitespace and lower-casing."""
+    if normalization not in NORMALIZATIONS:
+        raise InvalidInputError(f"Unknown normalization {normalization!r}; choose 'a1111' or 'transformers'.")
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers
     from tokenizers.models import BPE
 
@@ -151,7 +175,7 @@ def get_tokenizer() -> ClipTokenizer:
     backend.add_special_tokens(
         [AddedToken(tok, special=True, normalized=False) for tok in (BOS_TOKEN, EOS_TOKEN)]
     )
-    return ClipTokenizer(backend)
+    return ClipTokenizer(backend, normalization=normalization)
 
 
 def write_hf_tokenizer(dest_dir: str | Path, *, pad_token: str = EOS_TOKEN, model_max_length: int = 77) -> Path:

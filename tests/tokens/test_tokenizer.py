@@ -86,7 +86,7 @@ def hf_tokenizers(tmp_path_factory):
 @pytest.mark.parametrize("text", CORPUS, ids=range(len(CORPUS)))
 def test_ids_match_transformers_clip_tokenizer(hf_tokenizers, text):
     sd1, sdxl2 = hf_tokenizers
-    ours = tokens.get_tokenizer().encode(text)
+    ours = tokens.get_tokenizer("transformers").encode(text)
     assert sd1(text, add_special_tokens=False).input_ids == ours
     if "!" not in text:
         # transformers registers the pad token "!" as a special token, so SDXL's second tokenizer in
@@ -107,6 +107,36 @@ def test_written_tokenizer_special_tokens(hf_tokenizers):
 def test_write_hf_tokenizer_rejects_unknown_pad(tmp_path):
     with pytest.raises(InvalidInputError, match="pad_token"):
         tokens.write_hf_tokenizer(tmp_path, pad_token="<pad>")
+
+
+@pytest.mark.parametrize(
+    ("text", "same_as"),
+    [
+        ("1girl，solo，long hair", "1girl, solo, long hair"),
+        ("（masterpiece）", "(masterpiece)"),
+        ("“quoted” ‘x’", "\"quoted\" 'x'"),
+        ("ﬁne ＡＢＣ", "fine abc"),
+        ("tom &amp; jerry", "tom & jerry"),
+        ("a\x00b\x1bc", "abc"),
+    ],
+    ids=["fullwidth-comma", "fullwidth-parens", "curly-quotes", "ligature-width", "html-entity", "controls"],
+)
+def test_a1111_normalization(text, same_as):
+    """A1111's tokenizers run ftfy.fix_text first; diffusers' fast tokenizer does not."""
+    a1111 = tokens.get_tokenizer()
+    assert a1111.normalization == "a1111"
+    assert a1111.encode(text) == a1111.encode(same_as)
+    if text != same_as and not text.isascii():
+        assert tokens.get_tokenizer("transformers").encode(text) != a1111.encode(same_as)
+
+
+def test_fullwidth_comma_counts_as_comma():
+    assert tokens.COMMA in tokens.get_tokenizer().encode("1girl，solo")
+
+
+def test_unknown_normalization():
+    with pytest.raises(InvalidInputError, match="normalization"):
+        tokens.get_tokenizer("nfkc")
 
 
 def test_vocabulary_matches_openai_reference_tokenizer():
