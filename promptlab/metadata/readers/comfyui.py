@@ -22,7 +22,6 @@ from typing import Any
 from promptlab.metadata.extract import Extracted
 from promptlab.metadata.model import ReaderResult
 from promptlab.metadata.readers import comfyui_graph as cg
-from promptlab.metadata.readers._util import to_float, to_int
 from promptlab.params import GenerationParams
 
 TRIGGERS = ("prompt", "workflow", "exif:Make", "exif:Model", "exif:ImageDescription", "exif:UserComment")
@@ -210,4 +209,4 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-__all__ = ["TRIGGERS", "read", "find_graphs", "params_from_graph", "to_float", "to_int"]
+__all__ = ["TRIGGERS", "read", "find_graphs", "params_from_graph"]
