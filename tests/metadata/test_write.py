@@ -106,3 +106,20 @@ def test_cli_json_shape(tmp_path, capsys):
     assert capsys.readouterr().out == FULL.prompt + "\n"
     assert main(["info", str(out)]) == 0
     assert FULL.to_infotext() in capsys.readouterr().out
+
+
+def test_cli_globs_folders_and_missing(tmp_path, capsys):
+    from promptlab.cli import main
+
+    (tmp_path / "sub").mkdir()
+    write(Image.new("RGB", (4, 4)), FULL, tmp_path / "a.png")
+    write(Image.new("RGB", (4, 4)), FULL.with_(seed=5), tmp_path / "sub" / "b.webp")
+    (tmp_path / "notes.txt").write_text("not an image")
+    assert main(["info", "--json", str(tmp_path)]) == 0
+    assert [e["file"] for e in json.loads(capsys.readouterr().out)] == [str(tmp_path / "a.png")]
+    assert main(["info", "--json", "-r", str(tmp_path)]) == 0
+    assert [e["seed"] for e in json.loads(capsys.readouterr().out)] == [4294967297, 5]
+    assert main(["info", "--json", str(tmp_path / "**" / "*.webp"), str(tmp_path / "nope.png"),
+                 str(tmp_path / "*.gif")]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [e["error"] for e in out] == [None, "no such file", f"no files match {str(tmp_path / '*.gif')!r}"]
