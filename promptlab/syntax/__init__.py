@@ -1,1 +1,36 @@
-"""The prompt language: A1111 syntax, NovelAI conversion, rendering."""
+"""The prompt language: A1111 syntax as a frozen AST, rendering, NovelAI/ComfyUI conversion.
+
+Library entry points (stdlib only)::
+
+    parse(text) -> ParseResult(prompt, warnings)     lenient, never raises on a str
+    render(ast) -> str                               canonical A1111 text
+    convert(text, src=..., dst=...) -> Conversion    a1111 / nai3 / nai4 / comfy
+    split_items(text) / join_items(items)            top-level comma items ("chips")
+    escape_tag(name) / unescape_tag(text)            name_(series) <-> name_\\(series\\)
+    extra_networks(text)                             <lora:...> out, like A1111
+    promptlab.syntax.a1111                           A1111's own functions, same outputs
+"""
+
+from promptlab.syntax.a1111 import ExtraNetwork, extra_networks
+from promptlab.syntax.ast import (
+    Alternate,
+    Break,
+    Edit,
+    Emphasis,
+    EmphasisKind,
+    ParseResult,
+    Part,
+    Prompt,
+    PromptWarning,
+    Text,
+    walk,
+)
+from promptlab.syntax.parser import parse
+from promptlab.syntax.render import render
+from promptlab.syntax.semantics import ScheduleEntry, WeightedPart, a1111_semantics
+
+__all__ = [
+    "Alternate", "Break", "Edit", "Emphasis", "EmphasisKind", "ExtraNetwork", "ParseResult", "Part",
+    "Prompt", "PromptWarning", "ScheduleEntry", "Text", "WeightedPart", "a1111_semantics",
+    "extra_networks", "parse", "render", "walk",
+]

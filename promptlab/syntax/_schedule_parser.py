@@ -38,6 +38,8 @@ _STEP_CLOSE = re.compile(
     r"\s*([+-]?(?:[0-9]+[eE][+-]?[0-9]+|(?:[0-9]+\.(?:[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+))\s*\]"
 )
 
+_ONLY_BRACKETS = re.compile(r"[\[\]():]+")
+
 # Frame phases.
 _ROUND = 0        # "(" prompt          -> ")" or ":"
 _ROUND_WEIGHT = 1  # "(" prompt ":" prompt -> ")"
@@ -47,18 +49,29 @@ _EDIT = 4         # "[" prompt ":" prompt -> ":" NUMBER "]"
 
 
 class _Frame:
-    __slots__ = ("start", "phase", "items", "parts")
+    __slots__ = ("start", "phase", "items", "parts", "delims")
 
     def __init__(self, start: int, phase: int) -> None:
         self.start = start
         self.phase = phase
         self.items: list = []
         self.parts: list[list] = []
+        self.delims: list[int] = []
 
 
 def parse_schedule_tree(text: str) -> list | None:
     """Parse ``text``; ``None`` when A1111's grammar cannot parse it at all."""
+    return analyze(text)[0]
+
+
+def analyze(text: str) -> tuple[list | None, dict[int, tuple], int | None]:
+    """(tree or None, kept edit/alternation constructs, position that made the parse fail).
+
+    Each kept construct is ``start -> (kind, end, delimiter positions, number, number start)``
+    with ``kind`` SCHEDULED or ALTERNATE; delimiters are the ``:`` or ``|`` at its level.
+    """
     n = len(text)
+    info: dict[int, tuple] = {}
     top: list = []
     stack: list[_Frame] = []
     failed: set[int] = set()
@@ -77,7 +90,10 @@ def parse_schedule_tree(text: str) -> list | None:
         items = stack[-1].items if stack else top
         if i >= n:
             if not stack:
-                return _resolve_top_level(text, done) if done else top
+                if not done:
+                    return top, {}, None
+                tree, kept = _resolve_top_level(text, done)
+                return tree, _kept_constructs(kept, done, info), None
             i = fail_all()
             continue
         c = text[i]
@@ -99,7 +115,7 @@ def parse_schedule_tree(text: str) -> list | None:
             continue
         if c == "\\" and (i + 1 >= n or text[i + 1] == "\n"):
             if not stack:
-                return None
+                return None, {}, i
             i = fail_all()
             continue
         if c not in "]):|":
@@ -109,7 +125,7 @@ def parse_schedule_tree(text: str) -> list | None:
             continue
         if not stack:
             if c == "|":
-                return None
+                return None, {}, i
             top.append(c)
             i += 1
             continue
@@ -136,13 +152,16 @@ def parse_schedule_tree(text: str) -> list | None:
                 frame.parts.append(frame.items)
                 frame.items = []
                 frame.phase = _ALTERNATE
+                frame.delims.append(i)
                 i += 1
                 continue
             elif c == ":":
+                frame.delims.append(i)
                 m = _STEP_CLOSE.match(text, i + 1)
                 if m is not None:  # [after:N]
                     result = [(SCHEDULED, None, frame.items, m.group(1), m.start(1))]
                     end = m.end()
+                    info[frame.start] = (SCHEDULED, end, tuple(frame.delims), m.group(1), m.start(1))
                 else:  # [before:after:N]
                     frame.parts.append(frame.items)
                     frame.items = []
@@ -153,16 +172,19 @@ def parse_schedule_tree(text: str) -> list | None:
             if c == "|":
                 frame.parts.append(frame.items)
                 frame.items = []
+                frame.delims.append(i)
                 i += 1
                 continue
             if c == "]":
                 result = [(ALTERNATE, [*frame.parts, frame.items])]
+                info[frame.start] = (ALTERNATE, end, tuple(frame.delims), None, -1)
         elif phase == _EDIT:
             if c == ":":
                 m = _STEP_CLOSE.match(text, i + 1)
                 if m is not None:
                     result = [(SCHEDULED, frame.parts[0], frame.items, m.group(1), m.start(1))]
                     end = m.end()
+                    info[frame.start] = (SCHEDULED, end, (*frame.delims, i), m.group(1), m.start(1))
         if result is None:
             i = fail_all()
             continue
@@ -172,13 +194,14 @@ def parse_schedule_tree(text: str) -> list | None:
         i = end
 
 
-def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> list:
+def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> tuple[list, list[int]]:
     """Choose, right to left, which top-level constructs Earley keeps.
 
     lark resolves the top level from the right: a construct is kept unless the run of
     literal bracket/colon characters right after it has an even length >= 2 (then its
     brackets are literal and the constructs inside it are top-level candidates). An
-    alternation is always kept: with literal brackets its ``|`` could not parse.
+    alternation is always kept: with literal brackets its ``|`` could not parse. An
+    empty construct such as ``[]`` or ``(:)`` counts as literal characters.
     """
     ends = {end: (start, items) for start, (items, end) in done.items()}
     escaped = set()
@@ -187,14 +210,20 @@ def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> list:
         escaped.add(j + 1)
         j = text.find("\\", j + 2)
     out: list = []
+    kept: list[int] = []
     run = 0
     k = len(text)
     while k > 0:
         c = text[k - 1]
         if c in "[]():" and (k - 1) not in escaped:
             construct = ends.get(k)
-            if construct is not None and (run < 2 or run % 2 or _is_alternate(construct[1])):
+            if (
+                construct is not None
+                and (run < 2 or run % 2 or _is_alternate(construct[1]))
+                and not _ONLY_BRACKETS.fullmatch(text, construct[0], k)
+            ):
                 out.append(construct[1])
+                kept.append(construct[0])
                 k = construct[0]
                 run = 0
                 continue
@@ -211,6 +240,20 @@ def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> list:
     result: list = []
     for part in reversed(out):
         result.extend(part)
+    return result, kept
+
+
+def _kept_constructs(kept: list[int], done: dict[int, tuple[list, int]], info: dict[int, tuple]) -> dict[int, tuple]:
+    """Edit/alternation constructs that survive: kept top-level ones and all inside them."""
+    if not info:
+        return {}
+    result: dict[int, tuple] = {}
+    spans = sorted((start, done[start][1]) for start in kept)
+    for start in info:
+        for lo, hi in spans:
+            if lo <= start < hi:
+                result[start] = info[start]
+                break
     return result
 
 
