@@ -25,6 +25,13 @@ from promptlab.params import GenerationParams
 RETRYABLE_STATUS = (502, 503, 504)
 
 
+def model_key(name: str) -> str:
+    """Compare checkpoint names the way users write them: ``sub/model.safetensors [abc123]`` == ``model``."""
+    name = name.split(" [", 1)[0].replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, ext = name.rpartition(".")
+    return (stem if dot and ext.lower() in ("safetensors", "ckpt", "pt", "bin") else name).lower()
+
+
 class RemoteA1111Backend:
     """A webui reachable at ``url`` (``http://host:7860``). ``auth`` is ``"user:pass"`` or a tuple."""
 
@@ -175,8 +182,7 @@ class RemoteA1111Backend:
             return
         titles = self.list_models()
         match = next((t for t in titles if t == model), None) or next(
-            (t for t in titles if t.split(" [")[0] in (model, model.rsplit("/", 1)[-1])
-             or t.rsplit(".", 1)[0].split(" [")[0] == model), None
+            (t for t in titles if model_key(t) == model_key(model)), None
         )
         if match is None:
             raise BackendError(f"{self.name} has no checkpoint {model!r}. It has: {', '.join(titles) or 'none'}.")

@@ -235,10 +235,14 @@ def create_app(backends: list[Backend], config: ServerConfig = ServerConfig()):
         values = body.model_dump()
         model = values.get("sd_model_checkpoint")
         if model is not None:
+            from promptlab.backend.remote_a1111 import model_key
+
             known = primary.list_models()
-            if model not in known:
+            match = next((k for k in known if k == model), None) or next(
+                (k for k in known if model_key(k) == model_key(model)), None)
+            if match is None:
                 raise _validation_error("sd_model_checkpoint", f"unknown checkpoint; known: {', '.join(known) or 'none'}")
-            state["sd_model_checkpoint"] = model
+            state["sd_model_checkpoint"] = match
         return None
 
     @app.get("/sdapi/v1/progress")
