@@ -380,3 +380,13 @@ def test_comfyui_prompt_styler_and_wildcard_encode():
     meta = read(comfy_png(graph))
     assert meta.details["param_sets"][0]["sampler_node"] == "3"
     assert meta.details["param_sets"][0]["hires_sampler_node"] == "13"
+
+
+def test_unknown_json_is_mapped_by_key_names():
+    data = json.dumps({"Prompt": "a lighthouse", "Negative Prompt": "fog", "Seed": "12", "CFG": 4.5,
+                       "Size": "768x512", "my_setting": True})
+    meta = read(png([text("parameters", data)]))
+    p = meta.params
+    assert meta.generator == "unknown" and meta.format == "generic-json"
+    assert (p.prompt, p.negative_prompt, p.seed, p.cfg_scale, p.width, p.height) == ("a lighthouse", "fog", 12, 4.5, 768, 512)
+    assert p.extra_dict() == {"my_setting": "true"} and "unknown tool" in meta.warnings[0]

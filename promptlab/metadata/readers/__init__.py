@@ -16,6 +16,7 @@ Stability Matrix, SwarmUI, Fooocus — come before the A1111 reader so their ric
 | comfyui          | ``prompt``, ``workflow``; EXIF Make/Model/ImageDescription/UserComment with a graph |
 | drawthings       | ``xmp`` written by Draw Things                                    |
 | a1111            | ``parameters``, ``exif:UserComment``, ``jpeg:COM`` (infotext)      |
+| generic_json     | ``parameters`` / ``exif:UserComment`` JSON with a ``prompt`` key (last resort, generator "unknown") |
 
 Stealth payloads (alpha LSBs) are decoded by ``reading.read`` and fed through the same registry.
 """
@@ -31,6 +32,7 @@ from promptlab.metadata.readers import (
     drawthings,
     easydiffusion,
     fooocus,
+    generic_json,
     gradio_json,
     invokeai,
     novelai,
@@ -52,6 +54,7 @@ READERS: tuple[Reader, ...] = (
     Reader("comfyui", comfyui.TRIGGERS, comfyui.read),
     Reader("drawthings", drawthings.TRIGGERS, drawthings.read),
     Reader("a1111", a1111.TRIGGERS, a1111.read),
+    Reader("generic_json", generic_json.TRIGGERS, generic_json.read),
 )
 
 
