@@ -22,6 +22,7 @@ test keeps the two in step.
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
@@ -81,12 +82,12 @@ def _fast_key(name: str) -> str:
 
 @dataclass
 class Entries:
-    """Searchable strings before indexing, as parallel lists (objects per row would cost ~1 KB each)."""
+    """Searchable strings before indexing, as parallel columns (an object per row would cost ~1 KB)."""
 
     keys: list[str]
-    tags: list[int]
-    levels: list[int]
-    vias: list[int]  # index into VIA_CODES
+    tags: array  # "i"
+    levels: array  # "b"
+    vias: array  # "b", index into VIA_CODES
     texts: list[str]  # what a hit reports as ``matched``
     langs: list[str]  # "en" for names and aliases
 
@@ -101,8 +102,8 @@ class Entries:
 
 def build_entries(table: TagTable, pinyins: dict[tuple[int, str], str]) -> tuple[Entries, Entries]:
     """(latin entries, translation entries). Deprecated tags are not searchable (validate flags them)."""
-    latin = Entries([], [], [], [], [], [])
-    trans = Entries([], [], [], [], [], [])
+    latin = Entries([], array("i"), array("b"), array("b"), [], [])
+    trans = Entries([], array("i"), array("b"), array("b"), [], [])
     add = latin.add
     aliases, translations, deprecated = table.aliases, table.translations, table.deprecated
     for i, name in enumerate(table.names):
@@ -144,9 +145,9 @@ class SearchIndex:
         order = np.array(sorted(range(n), key=latin.keys.__getitem__), dtype=np.int64)
         self.keys = [latin.keys[j] for j in order]
         self.row_text = [latin.texts[j] for j in order]
-        self.row_tag = np.array(latin.tags, dtype=np.int32)[order]
-        self.row_level = np.array(latin.levels, dtype=np.int8)[order]
-        self.row_via = np.array(latin.vias, dtype=np.int8)[order]
+        self.row_tag = np.frombuffer(latin.tags, dtype=np.int32)[order]
+        self.row_level = np.frombuffer(latin.levels, dtype=np.int8)[order]
+        self.row_via = np.frombuffer(latin.vias, dtype=np.int8)[order]
         codes = self.lang_codes
         self.row_lang = np.array([codes[x] for x in latin.langs], dtype=np.int8)[order]
         self.lang_names = {v: k for k, v in codes.items()}
@@ -158,7 +159,7 @@ class SearchIndex:
         self.trans_text = "\x00".join(trans.keys) + "\x00"
         lengths = np.array([len(k) + 1 for k in trans.keys], dtype=np.int64)
         self.trans_start = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64) if len(lengths) else lengths
-        self.trans_tag = np.array(trans.tags, dtype=np.int32)
+        self.trans_tag = np.frombuffer(trans.tags, dtype=np.int32).copy()
         self.trans_len = lengths - 1
         self.trans_lang = np.array([codes[x] for x in trans.langs], dtype=np.int8)
         # Fuzzy trigram index over full names and aliases
@@ -195,8 +196,9 @@ class SearchIndex:
         grams = (codes[:-2] << 42) | (codes[1:-1] << 21) | codes[2:]
         valid = (codes[:-2] != 1) & (codes[1:-1] != 1) & (codes[2:] != 1)
         grams, rows = grams[valid], owner[:-2][valid]
-        order = np.lexsort((rows, grams))
+        order = np.argsort(grams, kind="stable")  # positions run in row order, so rows stay sorted per gram
         grams, rows = grams[order], rows[order]
+        del order
         keep = np.ones(len(grams), dtype=bool)
         keep[1:] = (grams[1:] != grams[:-1]) | (rows[1:] != rows[:-1])
         grams, rows = grams[keep], rows[keep]
