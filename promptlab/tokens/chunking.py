@@ -142,6 +142,7 @@ def chunk_fragments(
     tokenized = tok.encode_batch([t for t, _ in fragments])
     lookup = _embedding_lookup(tok, embeddings) if embeddings else {}
     builder = _ChunkBuilder(tok.bos_id, tok.eos_id, len(fragments))
+    comma = tok.comma_id
     for index, (ids, (text, weight)) in enumerate(zip(tokenized, fragments)):
         builder.start_fragment(index)
         if text == "BREAK" and weight == -1:
@@ -149,8 +150,18 @@ def chunk_fragments(
             continue
         position = 0
         while position < len(ids):
+            space = CHUNK_LENGTH - len(builder.ids)
+            if not lookup and space > 0:
+                # Bulk path (no embeddings): tokens that fit in the open chunk meet no decision; only the
+                # last comma among them matters. A token arriving at a full chunk takes the path below.
+                segment = ids[position : position + space]
+                if comma in segment:
+                    builder.last_comma = len(builder.ids) + len(segment) - 1 - segment[::-1].index(comma)
+                builder.extend(segment, weight, index)
+                position += len(segment)
+                continue
             token = ids[position]
-            if token == tok.comma_id:
+            if token == comma:
                 builder.last_comma = len(builder.ids)
             elif (
                 comma_backtrack
@@ -222,6 +233,12 @@ class _ChunkBuilder:
         self.mults.append(weight)
         self.owners.append(owner)
         self.token_counts[owner] += 1
+
+    def extend(self, tokens: Sequence[int], weight: float, owner: int) -> None:
+        self.ids.extend(tokens)
+        self.mults.extend([weight] * len(tokens))
+        self.owners.extend([owner] * len(tokens))
+        self.token_counts[owner] += len(tokens)
 
     def append_embedding(self, name: str, vectors: int, weight: float, owner: int) -> None:
         self.slots.append(EmbeddingSlot(name, len(self.ids), vectors))

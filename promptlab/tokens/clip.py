@@ -36,6 +36,9 @@ _MERGE_COUNT = 49152 - 256 - 2  # OpenAI CLIP uses the first 48,894 merges of th
 _SPLIT_PATTERN = (
     r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"
 )
+# Printable ASCII and ASCII whitespace, without the special-token markers.
+_PLAIN_ASCII = re.compile(r"(?:(?!<\|)[ -~\t\n\x0b\x0c\r])*")
+_ASCII_SPLIT = re.compile(r"'s|'t|'re|'ve|'m|'ll|'d|[a-z]+|[0-9]|[^ \t\n\x0b\x0c\ra-z0-9]+")
 _SPACE_BEFORE_PUNCT = re.compile(r" ([,.!?;:)\]}])")
 _SPACE_AFTER_OPENING = re.compile(r"([(\[{]) ")
 
@@ -95,7 +98,25 @@ class ClipTokenizer:
     def _encode_tuple(self, text: str) -> tuple[int, ...]:
         if self.normalization == "a1111":
             text = a1111_clean(text)
+        if _PLAIN_ASCII.fullmatch(text):
+            # Fast path, same ids: for printable ASCII the normaliser is just lower-casing, the byte-level
+            # mapping is the identity and the split regex reduces to ASCII classes; words go straight to
+            # the BPE model through a cache (the tokenizers regex pre-tokeniser costs ~5 us a character).
+            ids: list[int] = []
+            for word in _ASCII_SPLIT.findall(text.lower()):
+                ids.extend(self._word(word))
+            return tuple(ids)
         return tuple(self._backend.encode(text, add_special_tokens=False).ids)
+
+    @functools.cached_property
+    def _word(self):
+        model = self._backend.model
+
+        @functools.lru_cache(maxsize=65536)
+        def word_ids(word: str) -> tuple[int, ...]:
+            return tuple(token.id for token in model.tokenize(word))
+
+        return word_ids
 
     @property
     def backend(self) -> tokenizers.Tokenizer:

@@ -152,3 +152,20 @@ def test_vocabulary_matches_openai_reference_tokenizer():
     tok = tokens.get_tokenizer()
     for text in ASCII_CORPUS:
         assert reference.encode(text) == tok.encode(text), text
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(" \t\n\x0b\x0c\r!\"#$&'()*+,-./0123456789:;<=>?@[\\]^_`{|}~aAbBsStTlLdDmMrReEvVzZ")), max_size=60))
+def test_ascii_fast_path_equals_the_full_pipeline(text):
+    tok = tokens.get_tokenizer("transformers")
+    assert tok.encode(text) == tok.backend.encode(text, add_special_tokens=False).ids
+
+
+@pytest.mark.parametrize("text", ["<|endoftext|>", "a<|startoftext|>b", "A\x01B", "tab\tnew\nline"], ids=range(4))
+def test_special_markers_and_controls_use_the_full_pipeline(text):
+    tok = tokens.get_tokenizer("transformers")
+    assert tok.encode(text) == tok.backend.encode(text, add_special_tokens=False).ids
