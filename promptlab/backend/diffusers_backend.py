@@ -324,10 +324,16 @@ def _tree_stamp(folder: Path) -> tuple:
 
 
 def _merge_embedding_sets(sets):
-    merged = sets[0]
-    for extra in sets[1:]:
-        merged = merged.merged_with(extra) if hasattr(merged, "merged_with") else merged
-    return merged
+    """models/embeddings first, then the webui's embeddings/ (the first file of a name wins, as in A1111)."""
+    from promptlab.backend.embeddings import EmbeddingSet
+
+    found: dict = {}
+    skipped: list = []
+    for item in sets:
+        for name, emb in item.embeddings.items():
+            found.setdefault(name, emb)
+        skipped.extend(item.skipped)
+    return EmbeddingSet(sets[0].family, found, tuple(skipped))
 
 
 def save_images(results: list[GeneratedImage], out_dir: str | Path, *, prefix: str = "") -> list[Path]:
