@@ -87,16 +87,13 @@ with left:
         st.switch_page(PAGE["generate"])
 
 with right:
-    tabs = st.tabs([t("build.tab.browse", L), t("build.tab.templates", L), t("build.tab.presets", L),
-                    t("build.tab.convert", L), t("build.tab.variants", L)])
-    with tabs[0]:
-        panels.taxonomy(db, L)
-    with tabs[1]:
-        panels.templates(L)
-    with tabs[2]:
-        panels.presets(db, L)
-    with tabs[3]:
-        panels.convert(L)
-    with tabs[4]:
-        panels.variants(L)
+    # Lazy tabs: only the open one is computed (the wildcards panel and taxonomy cost time).
+    panes = (("browse", lambda: panels.taxonomy(db, L)), ("templates", lambda: panels.templates(L)),
+             ("presets", lambda: panels.presets(db, L)), ("convert", lambda: panels.convert(L)),
+             ("variants", lambda: panels.variants(L)))
+    tabs = st.tabs([t(f"build.tab.{name}", L) for name, _ in panes], key="build.tab", on_change="rerun")
+    for tab, (_name, render) in zip(tabs, panes):
+        if tab.open:
+            with tab:
+                render()
     st.toggle(t("build.underscores", L), key="build.underscores", help=t("build.underscores_help", L))

@@ -28,14 +28,12 @@ else:
     if stats["tags"] == 0:
         st.warning(t("app.tagdb.empty", L))
 
-tab_browse, tab_charts, tab_import = st.tabs([t("tags.tab.browse", L), t("tags.tab.charts", L), t("tags.tab.import", L)])
+# Lazy tabs: only the open one is computed.
+tab_browse, tab_charts, tab_import = st.tabs([t("tags.tab.browse", L), t("tags.tab.charts", L), t("tags.tab.import", L)],
+                                             key="tags.tab", on_change="rerun")
 
-frame = None
-if stats is not None and stats["tags"]:
-    with st.spinner(t("build.indexing", L)):
-        tag_index_ready(db, wait=300)
-    frame = tag_table.tag_frame(db)
-with tab_browse:
+
+def _browse(frame) -> None:
     if frame is None:
         st.info(t("tags.nothing", L))
     else:
@@ -51,7 +49,8 @@ with tab_browse:
         st.caption(t("tags.shown", L, shown=len(shown), total=f"{total:,}"))
         st.dataframe(tag_table.localize(shown, L), hide_index=True, width="stretch", height=420)
 
-with tab_charts:
+
+def _charts(frame) -> None:
     if frame is None:
         st.info(t("tags.nothing", L))
     else:
@@ -62,7 +61,8 @@ with tab_charts:
         st.subheader(t("tags.chart.coverage", L))
         st.dataframe(tag_table.coverage(frame, L), hide_index=True, width="stretch")
 
-with tab_import:
+
+def _import_and_update() -> None:
     import tagdb
 
     formats = [f.value for f in tagdb.Format]
@@ -103,3 +103,19 @@ with tab_import:
             st.error(t("tags.update.failed", L, error=exc))
     st.caption(t("tags.update.cli", L))
     st.code("promptlab tags update --min-posts 25", language="bash")
+
+
+frame = None
+if stats is not None and stats["tags"] and not tab_import.open:
+    with st.spinner(t("build.indexing", L)):
+        tag_index_ready(db, wait=300)
+    frame = tag_table.tag_frame(db)
+if tab_browse.open:
+    with tab_browse:
+        _browse(frame)
+if tab_charts.open:
+    with tab_charts:
+        _charts(frame)
+if tab_import.open:
+    with tab_import:
+        _import_and_update()

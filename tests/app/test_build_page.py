@@ -17,6 +17,14 @@ def _prompt(at) -> str:
     return at.text_area(key="build.prompt").value
 
 
+def _open_tab(at, name: str, lang: str = "en"):
+    """Side tabs are lazy (only the open one runs): open one as a click would."""
+    from promptlab.i18n import t
+
+    at.session_state["build.tab"] = t(f"build.tab.{name}", lang)
+    return at.run()
+
+
 def test_search_suggestions_show_category_translation_and_count(app_test, starter_db):
     import tagdb
 
@@ -114,12 +122,13 @@ def test_alias_warning_offers_the_main_tag(app_test, _isolated_home, tmp_path):
 
 
 def test_template_presets_and_conversion(app_test):
-    at = app_test(PAGE).run()
+    at = _open_tab(app_test(PAGE).run(), "templates")
     at.text_input(key="build.tpl.subject").set_value("1girl, solo")
     at.text_input(key="build.tpl.details").set_value("street")
     at.text_input(key="build.tpl.view").set_value("from above")
     at.button(key="build.tpl.replace").click().run()
     assert _prompt(at) == "1girl, solo, street, from above"
+    _open_tab(at, "presets")
     at.button(key="build.preset.add.quality").click().run()
     assert _prompt(at).startswith("masterpiece") and _prompt(at).endswith("1girl, solo, street, from above")
     at.button(key="build.preset.add.quality").click().run()  # nothing added twice
@@ -127,6 +136,7 @@ def test_template_presets_and_conversion(app_test):
     at.button(key="build.preset.add.negative").click().run()
     assert "lowres" in at.text_area(key="build.negative").value
     at.text_area(key="build.prompt").set_value("1girl, (smile:1.2)").run()
+    _open_tab(at, "convert")
     at.selectbox(key="build.convert.dst").set_value("nai3")
     at.button(key="build.convert.go").click().run()
     converted = at.session_state["build.convert.result"]
@@ -180,6 +190,14 @@ def test_taxonomy_click_adds_tags(app_test):
     pick.set_value(["masterpiece"]).run()
     assert _prompt(at) == "masterpiece"
     assert at.pills(key="build.tax.pick").value == []
+
+
+def test_only_the_open_side_tab_runs(app_test):
+    at = app_test(PAGE).run()
+    assert at.get("pills") and not [b for b in at.button if (b.key or "").startswith("build.tpl.")]
+    _open_tab(at, "variants")
+    assert not at.exception
+    assert "build.tax.pick" not in [p.key for p in at.pills]
 
 
 def test_chinese_page(app_test):

@@ -6,6 +6,13 @@ import pytest
 
 from app_helpers import texts
 
+from promptlab.i18n import t
+
+
+def _open_tab(at, name: str, lang: str = "en"):
+    at.session_state["tags.tab"] = t(f"tags.tab.{name}", lang)
+    return at.run()
+
 
 def test_stats_table_and_charts(app_test):
     at = app_test("app_pages/tags.py").run()
@@ -17,8 +24,10 @@ def test_stats_table_and_charts(app_test):
     posts = table["Posts"].dropna().tolist()
     assert posts == sorted(posts, reverse=True)  # most used first
     assert "1girl" in table["Tag"].tolist()
+    assert not at.get("vega_lite_chart")  # lazy tabs: the charts are computed only when opened
+    _open_tab(at, "charts")
     assert len(at.get("vega_lite_chart")) == 2
-    coverage = at.dataframe[1].value
+    coverage = at.dataframe[0].value
     assert set(coverage["% of tags"]) and coverage["% of tags"].between(0, 100).all()
 
 
@@ -65,7 +74,7 @@ def test_unreadable_database_gives_a_message(app_test, _isolated_home):
 
 
 def test_import_a_tag_file(app_test):
-    at = app_test("app_pages/tags.py").run()
+    at = _open_tab(app_test("app_pages/tags.py").run(), "import")
     before = int(at.metric[0].value.replace(",", ""))
     at.selectbox(key="tags.fmt").set_value("autocomplete")
     at.file_uploader(key="tags.upload").set_value(("more.csv", b"brand_new_tag_q,0,50,\nsecond_new_tag_q,4,70,\n", "text/csv"))
@@ -78,7 +87,7 @@ def test_import_a_tag_file(app_test):
 
 
 def test_import_of_a_bad_file_leaves_the_database_alone(app_test):
-    at = app_test("app_pages/tags.py").run()
+    at = _open_tab(app_test("app_pages/tags.py").run(), "import")
     before = at.metric[0].value
     at.selectbox(key="tags.fmt").set_value("presets")
     at.file_uploader(key="tags.upload").set_value(("bad.json", b"{not json", "application/json"))
@@ -95,7 +104,7 @@ def test_update_offline_reports_and_keeps_the_database(app_test):
     with socket.socket() as s:  # a port nobody listens on: connection refused at once
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    at = app_test("app_pages/tags.py").run()
+    at = _open_tab(app_test("app_pages/tags.py").run(), "import")
     before = at.metric[0].value
     at.text_input(key="tags.update_url").set_value(f"http://127.0.0.1:{port}")
     at.button(key="tags.update_go").click().run()
