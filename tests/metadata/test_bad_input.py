@@ -11,7 +11,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from _build import COMFY_GRAPH, chunk, comfy_png, jpeg_with_app1, png, text, tiff, webp_with_exif, ztxt
+from _metadata_build import COMFY_GRAPH, chunk, comfy_png, jpeg_with_app1, png, text, tiff, webp_with_exif, ztxt
 from promptlab.metadata import read
 from promptlab.metadata.extract import MAX_TEXT_BYTES
 

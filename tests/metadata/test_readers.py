@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from _build import (COMFY_GRAPH, chunk, comfy_png, itxt, jpeg_with_app1, png, stealth_png, text, tiff,
+from _metadata_build import (COMFY_GRAPH, chunk, comfy_png, itxt, jpeg_with_app1, png, stealth_png, text, tiff,
                     webp_with_exif, ztxt)
 from promptlab.metadata import read
 from promptlab.metadata.exif import decode_user_comment
@@ -218,9 +218,9 @@ def test_convert_nai_keeps_the_original():
     plain = read(data)
     converted = read(data, convert_nai=True)
     assert plain.params.prompt == "{masterpiece}, [blush]"
-    try:
-        from promptlab.syntax import convert  # noqa: F401
-    except ImportError:
+    from promptlab.metadata.readers.novelai import _converter
+
+    if _converter() is None:
         assert any("not available" in w for w in converted.warnings)
         return
     assert converted.details["original_prompt"] == "{masterpiece}, [blush]"
@@ -390,3 +390,13 @@ def test_unknown_json_is_mapped_by_key_names():
     assert meta.generator == "unknown" and meta.format == "generic-json"
     assert (p.prompt, p.negative_prompt, p.seed, p.cfg_scale, p.width, p.height) == ("a lighthouse", "fog", 12, 4.5, 768, 512)
     assert p.extra_dict() == {"my_setting": "true"} and "unknown tool" in meta.warnings[0]
+
+
+@pytest.mark.parametrize("prompt", ["{masterpiece}, 1girl", "[sketch], 1boy", "{", "{\"not\": json"])
+def test_a1111_prompt_starting_with_a_bracket_is_not_taken_for_json(prompt):
+    """Regression: infotexts whose prompt starts with { or [ were skipped as if they were JSON."""
+    infotext = f"{prompt}\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 512x512"
+    for data in (png([text("parameters", infotext)]),
+                 jpeg_with_app1(b"Exif\x00\x00" + tiff([], [(0x9286, 7, b"UNICODE\x00" + infotext.encode("utf-16-be"))]))):
+        meta = read(data)
+        assert meta.generator == "sd-webui" and meta.params.prompt == prompt

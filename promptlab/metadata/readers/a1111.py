@@ -11,6 +11,7 @@ import re
 
 from promptlab.metadata.extract import Extracted
 from promptlab.metadata.model import ReaderResult
+from promptlab.metadata.readers._util import load_json
 from promptlab.params import GenerationParams, parse_infotext
 
 TRIGGERS = ("parameters", "exif:UserComment", "jpeg:COM")
@@ -21,7 +22,7 @@ _FORGE_VERSION = re.compile(r"^f(\d+)\.\d+\.\d+")
 def read(extracted: Extracted) -> ReaderResult | None:
     for key in TRIGGERS:
         item = extracted.item(key)
-        if item is None or item.text.lstrip().startswith(("{", "[")):
+        if item is None or load_json(item.text) is not None:  # JSON is for the JSON readers
             continue
         result = read_text(item.text, require_parameters=key != "parameters")
         if result is not None:

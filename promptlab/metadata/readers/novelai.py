@@ -89,9 +89,8 @@ def _result(c: dict[str, Any], description: str, source: str, claimed: tuple[str
 def convert_to_a1111(params_list: tuple[GenerationParams, ...], details: dict[str, Any],
                      fmt: str) -> tuple[tuple[GenerationParams, ...], dict[str, Any], list[str]]:
     """Rewrite NovelAI prompt syntax ({}, [], w::x::) as A1111 syntax; originals go to ``details``."""
-    try:
-        from promptlab.syntax import convert
-    except ImportError:
+    convert = _converter()
+    if convert is None:
         return params_list, details, ["NovelAI -> A1111 prompt conversion is not available "
                                       "(promptlab.syntax.convert is missing); prompts are as stored"]
     src = details.get("nai_version", "nai3")
@@ -111,3 +110,22 @@ def convert_to_a1111(params_list: tuple[GenerationParams, ...], details: dict[st
             {**ch, "prompt": convert(ch.get("prompt", ""), src=src, dst="a1111").text, "original_prompt": ch.get("prompt", "")}
             for ch in details["character_prompts"]]
     return tuple(out), details, warnings
+
+
+def _converter() -> Any:
+    """``promptlab.syntax.convert`` (the function; the name may also be its submodule)."""
+    import importlib
+
+    try:
+        syntax = importlib.import_module("promptlab.syntax")
+    except ImportError:
+        return None
+    found = getattr(syntax, "convert", None)
+    if found is not None and not callable(found):
+        found = getattr(found, "convert", None)
+    if found is None:
+        try:
+            found = getattr(importlib.import_module("promptlab.syntax.convert"), "convert", None)
+        except ImportError:
+            return None
+    return found if callable(found) else None
