@@ -48,90 +48,99 @@ except PromptlabError as exc:
     st.error(str(exc))
     st.stop()
 
-tab_saved, tab_history, tab_gens, tab_io = st.tabs(
-    [t("library.tab.saved", L), t("library.tab.history", L), t("library.tab.generations", L), t("library.tab.io", L)]
-)
 
-with tab_saved:
-    c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
-    query = c1.text_input(t("library.search", L), key="library.query", placeholder=t("library.search_ph", L))
-    labels = lib.labels()
-    label = c2.selectbox(t("library.label_filter", L), options=["", *labels], key="library.label",
-                         format_func=lambda x: x or t("library.all_labels", L))
-    favorites_only = c3.toggle(t("library.favorites_only", L), key="library.favs")
-    rows = lib.prompts(query, label=label or None, favorites_only=favorites_only)
-    if not rows:
-        st.info(t("library.empty", L))
-    for row in rows:
-        star = "★ " if row.favorite else ""
-        with st.expander(f"{star}{row.name}" + (f"  ·  {', '.join(row.labels)}" if row.labels else "")):
-            st.code(row.prompt or " ", language=None, wrap_lines=True)
-            if row.negative_prompt:
-                st.caption(t("library.negative", L))
-                st.code(row.negative_prompt, language=None, wrap_lines=True)
-            with st.form(f"library.edit.{row.id}", border=False):
-                e1, e2 = st.columns(2)
-                new_name = e1.text_input(t("library.name", L), value=row.name, key=f"library.name.{row.id}")
-                new_labels = e2.text_input(t("library.labels", L), value=", ".join(row.labels), key=f"library.labels.{row.id}",
-                                           help=t("library.labels_help", L))
-                if st.form_submit_button(t("library.save_changes", L)):
-                    try:
-                        lib.update(row.id, name=new_name, labels=[x for x in new_labels.split(",")])
-                        st.rerun()
-                    except PromptlabError as exc:
-                        st.error(str(exc))
-            b1, b2, b3, b4 = st.columns(4)
-            if b1.button(t("library.unfavorite", L) if row.favorite else t("library.favorite", L), key=f"library.fav.{row.id}"):
-                lib.set_favorite(row.id, not row.favorite)
-                st.rerun()
-            if b2.button(t("library.to_build", L), key=f"library.build.{row.id}"):
-                _send_to_build(row.prompt, row.negative_prompt)
-            if b3.button(t("library.to_generate", L), key=f"library.gen.{row.id}"):
-                _send_to_generate(row.prompt, row.negative_prompt, row.params)
-            with b4.popover(t("library.delete", L)):
-                st.write(t("library.delete_confirm", L, name=row.name))
-                if st.button(t("library.delete_yes", L), key=f"library.del.{row.id}", type="primary"):
-                    lib.delete(row.id)
+
+def _render() -> None:
+    tab_saved, tab_history, tab_gens, tab_io = st.tabs(
+        [t("library.tab.saved", L), t("library.tab.history", L), t("library.tab.generations", L), t("library.tab.io", L)]
+    )
+
+    with tab_saved:
+        c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
+        query = c1.text_input(t("library.search", L), key="library.query", placeholder=t("library.search_ph", L))
+        labels = lib.labels()
+        label = c2.selectbox(t("library.label_filter", L), options=["", *labels], key="library.label",
+                             format_func=lambda x: x or t("library.all_labels", L))
+        favorites_only = c3.toggle(t("library.favorites_only", L), key="library.favs")
+        rows = lib.prompts(query, label=label or None, favorites_only=favorites_only)
+        if not rows:
+            st.info(t("library.empty", L))
+        for row in rows:
+            star = "★ " if row.favorite else ""
+            with st.expander(f"{star}{row.name}" + (f"  ·  {', '.join(row.labels)}" if row.labels else "")):
+                st.code(row.prompt or " ", language=None, wrap_lines=True)
+                if row.negative_prompt:
+                    st.caption(t("library.negative", L))
+                    st.code(row.negative_prompt, language=None, wrap_lines=True)
+                with st.form(f"library.edit.{row.id}", border=False):
+                    e1, e2 = st.columns(2)
+                    new_name = e1.text_input(t("library.name", L), value=row.name, key=f"library.name.{row.id}")
+                    new_labels = e2.text_input(t("library.labels", L), value=", ".join(row.labels), key=f"library.labels.{row.id}",
+                                               help=t("library.labels_help", L))
+                    if st.form_submit_button(t("library.save_changes", L)):
+                        try:
+                            lib.update(row.id, name=new_name, labels=[x for x in new_labels.split(",")])
+                            st.rerun()
+                        except PromptlabError as exc:
+                            st.error(str(exc))
+                b1, b2, b3, b4 = st.columns(4)
+                if b1.button(t("library.unfavorite", L) if row.favorite else t("library.favorite", L), key=f"library.fav.{row.id}"):
+                    lib.set_favorite(row.id, not row.favorite)
                     st.rerun()
+                if b2.button(t("library.to_build", L), key=f"library.build.{row.id}"):
+                    _send_to_build(row.prompt, row.negative_prompt)
+                if b3.button(t("library.to_generate", L), key=f"library.gen.{row.id}"):
+                    _send_to_generate(row.prompt, row.negative_prompt, row.params)
+                with b4.popover(t("library.delete", L)):
+                    st.write(t("library.delete_confirm", L, name=row.name))
+                    if st.button(t("library.delete_yes", L), key=f"library.del.{row.id}", type="primary"):
+                        lib.delete(row.id)
+                        st.rerun()
 
-with tab_history:
-    h_query = st.text_input(t("library.search", L), key="library.h_query")
-    entries = lib.history(h_query)
-    if not entries:
-        st.info(t("library.history_empty", L))
-    for entry in entries:
-        c1, c2, c3 = st.columns([8, 1, 1], vertical_alignment="center")
-        c1.code(entry.prompt + (f"\n-- {entry.negative_prompt}" if entry.negative_prompt else ""), language=None, wrap_lines=True)
-        c2.caption(t(f"library.source.{entry.source}", L))
-        if c3.button(t("library.to_build", L), key=f"library.hbuild.{entry.id}"):
-            _send_to_build(entry.prompt, entry.negative_prompt)
-    if entries and st.button(t("library.clear_history", L), key="library.clear_history"):
-        lib.clear_history()
-        st.rerun()
+    with tab_history:
+        h_query = st.text_input(t("library.search", L), key="library.h_query")
+        entries = lib.history(h_query)
+        if not entries:
+            st.info(t("library.history_empty", L))
+        for entry in entries:
+            c1, c2, c3 = st.columns([8, 1, 1], vertical_alignment="center")
+            c1.code(entry.prompt + (f"\n-- {entry.negative_prompt}" if entry.negative_prompt else ""), language=None, wrap_lines=True)
+            c2.caption(t(f"library.source.{entry.source}", L))
+            if c3.button(t("library.to_build", L), key=f"library.hbuild.{entry.id}"):
+                _send_to_build(entry.prompt, entry.negative_prompt)
+        if entries and st.button(t("library.clear_history", L), key="library.clear_history"):
+            lib.clear_history()
+            st.rerun()
 
-with tab_gens:
-    gens = lib.generations()
-    if not gens:
-        st.info(t("library.generations_empty", L))
-    for gen in gens:
-        c1, c2 = st.columns([1, 3])
-        if gen.image_path:
+    with tab_gens:
+        gens = lib.generations()
+        if not gens:
+            st.info(t("library.generations_empty", L))
+        for gen in gens:
+            c1, c2 = st.columns([1, 3])
+            if gen.image_path:
+                try:
+                    c1.image(gen.image_path, width=160)
+                except (OSError, ValueError, st.errors.StreamlitAPIException):
+                    c1.caption(t("library.image_missing", L, path=gen.image_path))
+            c2.code(gen.params, language=None, wrap_lines=True)
+
+    with tab_io:
+        st.download_button(t("library.export", L), data=lib.export_json(), file_name="promptlab-library.json",
+                           mime="application/json", key="library.export")
+        upload = st.file_uploader(t("library.import", L), type=["json"], key="library.import_file")
+        policy = st.radio(t("library.on_conflict", L), options=["skip", "duplicate"], horizontal=True,
+                          format_func=lambda p: t(f"library.conflict.{p}", L), key="library.policy")
+        if upload is not None and st.button(t("library.import_go", L), key="library.import_go"):
             try:
-                c1.image(gen.image_path, width=160)
-            except (OSError, ValueError, st.errors.StreamlitAPIException):
-                c1.caption(t("library.image_missing", L, path=gen.image_path))
-        c2.code(gen.params, language=None, wrap_lines=True)
+                report = lib.import_json(upload.getvalue(), on_conflict=policy)
+                st.success(t("library.imported", L, added=report.added, skipped=report.skipped,
+                             history=report.history_added, gens=report.generations_added))
+            except PromptlabError as exc:
+                st.error(str(exc))
 
-with tab_io:
-    st.download_button(t("library.export", L), data=lib.export_json(), file_name="promptlab-library.json",
-                       mime="application/json", key="library.export")
-    upload = st.file_uploader(t("library.import", L), type=["json"], key="library.import_file")
-    policy = st.radio(t("library.on_conflict", L), options=["skip", "duplicate"], horizontal=True,
-                      format_func=lambda p: t(f"library.conflict.{p}", L), key="library.policy")
-    if upload is not None and st.button(t("library.import_go", L), key="library.import_go"):
-        try:
-            report = lib.import_json(upload.getvalue(), on_conflict=policy)
-            st.success(t("library.imported", L, added=report.added, skipped=report.skipped,
-                         history=report.history_added, gens=report.generations_added))
-        except PromptlabError as exc:
-            st.error(str(exc))
+
+try:
+    _render()
+except PromptlabError as exc:  # locked or damaged mid-session: say so; the file is left as it was
+    st.error(str(exc))
