@@ -15,6 +15,7 @@ from app_pages.components.prompt_tools import (
     apply_chip_op,
     chip_core,
     chip_label,
+    convert_prompt,
     tag_to_prompt,
     token_view,
 )
@@ -246,8 +247,6 @@ def _use_converted(key: str) -> None:
 
 
 def convert(lang: str) -> None:
-    from promptlab.syntax import convert as convert_text
-
     c1, c2, c3 = st.columns(3)
     src = c1.selectbox(t("build.convert.from", lang), CONVERT_FORMATS, key="build.convert.src",
                        format_func=lambda f: t(f"build.fmt.{f}", lang))
@@ -258,7 +257,7 @@ def convert(lang: str) -> None:
     key = "build.prompt" if field == "prompt" else "build.negative"
     if st.button(t("build.convert.go", lang), key="build.convert.go"):
         try:
-            result = convert_text(st.session_state[key], src=src, dst=dst)
+            result = convert_prompt(st.session_state[key], src=src, dst=dst)
         except PromptlabError as exc:
             st.error(str(exc))
             return

@@ -129,12 +129,29 @@ def chip_core(item: Any) -> str:
     m = re.fullmatch(r"\((.*):\s*[-+]?\d*\.?\d+\s*\)", text, flags=re.S)
     if m:
         return m.group(1).strip()
-    while len(text) >= 2 and ((text[0], text[-1]) in (("(", ")"), ("[", "]"))) and not text.endswith("\\)"):
-        inner = text[1:-1]
-        if inner.count("(") != inner.count(")") or inner.count("[") != inner.count("]"):
-            break
-        text = inner.strip()
+    while _wrapped(text):
+        text = text[1:-1].strip()
     return text
+
+
+def _wrapped(text: str) -> bool:
+    """Whether the whole text is one (...) or [...] group (the first bracket closes at the end)."""
+    if len(text) < 2 or (text[0], text[-1]) not in (("(", ")"), ("[", "]")):
+        return False
+    depth, i = 0, 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+            if depth == 0:
+                return i == len(text) - 1
+        i += 1
+    return False
 
 
 def chip_label(item: Any, category: int | None) -> str:
@@ -196,3 +213,12 @@ def highlight_prompt(text: str) -> str:
     out.append(_html.escape(text[pos:]))
     body = "".join(out).replace("\n", "<br>")
     return f'<div style="font-family:monospace;white-space:pre-wrap;line-height:1.6">{body}</div>'
+
+
+def convert_prompt(text: str, *, src: str, dst: str) -> Any:
+    """``promptlab.syntax.convert`` (-> Conversion(text, losses, warnings)), whether the package
+    exports the function or only its ``convert`` module."""
+    from promptlab.syntax import convert
+
+    func = convert if callable(convert) else convert.convert
+    return func(text, src=src, dst=dst)

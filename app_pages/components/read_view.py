@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from app_pages.components.prompt_tools import highlight_prompt
+from app_pages.components.prompt_tools import convert_prompt, highlight_prompt
 from promptlab.i18n import t
 from promptlab.params import GenerationParams
 
@@ -77,7 +77,7 @@ def _label(field: str) -> str:
 
 def show_image(i: int, name: str, data: bytes, meta: Any, lang: str) -> tuple[str, str, str, GenerationParams] | None:
     """One image's expander; returns ("build"|"generate", prompt, negative, params) when a button was pressed."""
-    from promptlab.syntax import convert, parse
+    from promptlab.syntax import parse
 
     with st.expander(f"{name} — {meta.generator or t('read.none', lang)}", expanded=i == 0):
         c_img, c_meta = st.columns([1, 2])
@@ -99,8 +99,8 @@ def show_image(i: int, name: str, data: bytes, meta: Any, lang: str) -> tuple[st
             if meta.generator == "novelai":
                 src = _nai_source(meta)
                 if st.toggle(t("read.convert_nai", lang), key=f"read.nai.{i}", help=t("read.convert_nai_help", lang)):
-                    converted = convert(prompt, src=src, dst="a1111")
-                    converted_neg = convert(negative, src=src, dst="a1111")
+                    converted = convert_prompt(prompt, src=src, dst="a1111")
+                    converted_neg = convert_prompt(negative, src=src, dst="a1111")
                     prompt, negative = converted.text, converted_neg.text
                     for note in (*converted.losses, *converted.warnings, *converted_neg.losses, *converted_neg.warnings):
                         st.caption(f"⚠ {note}")
