@@ -114,6 +114,10 @@ def run(backend, params: GenerationParams) -> None:
     preview = st.empty()
 
     def on_progress(p) -> None:
+        if p.message:
+            st.warning(p.message)
+        if not p.step:
+            return
         batch = p.image_index // max(1, params.batch_size)
         done = (batch * p.total_steps + p.step) / max(1, p.total_steps * params.batch_count)
         bar.progress(min(1.0, done), text=t("generate.progress", L, image=p.image_index + 1, images=p.total_images,

@@ -52,7 +52,7 @@ def cpu_section(size: int, steps: int, repeats: int) -> None:
     from promptlab.backend.tiny import make_tiny_checkpoint
     from promptlab.params import GenerationParams
 
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(1)  # under load, more threads make tiny models far slower (ENVIRONMENT.md)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("PROMPTLAB_HOME", tmp)
         root = Path(tmp) / "models"

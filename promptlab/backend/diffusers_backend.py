@@ -8,6 +8,7 @@ then per batch: CPU-seeded noise, the first pass, the optional hires pass, infot
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from promptlab.backend.samplers import SAMPLER_NAMES, SamplerChoice, build_sched
 from promptlab.errors import BackendError, CancelledError, InvalidInputError
 from promptlab.params import GenerationParams
 
+_log = logging.getLogger(__name__)
 MAX_SIDE = 4096
 MAX_IMAGES = 256
 
@@ -154,17 +156,26 @@ class DiffusersBackend:
         vae_name, vae_hash = None, None
         if params.vae and params.vae not in ("Automatic", "None"):
             overrides["vae"], vae_name, vae_hash = self._vae(params.vae, model)
-        call_pipe = derive_pipeline(type(pipe), pipe, **overrides)
-        # 5. conditioning (A1111 weighting, chunks, clip skip, embeddings, prompt editing)
-        cond = self._conditioning(call_pipe, model, job.prompt, params.negative_prompt, params,
-                                  hires_steps=None)
+        # 5. conditioning (A1111 weighting, chunks, clip skip, embeddings, prompt editing, AND)
+        cond = self._conditioning(pipe, model, job.prompt, params.negative_prompt, params, hires_steps=None)
         hires_cond = None
         if job.hires is not None:
             hires_cond = self._conditioning(
-                call_pipe, model, job.prompt if params.hires_prompt is None else params.hires_prompt,
+                pipe, model, job.prompt if params.hires_prompt is None else params.hires_prompt,
                 params.negative_prompt if params.hires_negative_prompt is None else params.hires_negative_prompt,
                 params, hires_steps=job.hires.steps)
+        # AND: a per-call UNet wrapper combines the parts (the shared UNet is untouched)
+        unet = cond.wrap_unet(pipe.unet) if cond.composable else None
+        if unet is not None:
+            overrides["unet"] = unet
+        call_pipe = derive_pipeline(type(pipe), pipe, **overrides)
         total_images = params.batch_size * params.batch_count
+        steps_total = params.steps + (job.hires.run_steps if job.hires else 0)
+        for warning in dict.fromkeys((*cond.warnings, *(hires_cond.warnings if hires_cond else ()))):
+            # never silent: the CLI prints these, the page shows them
+            _log.warning("%s", warning)
+            if on_progress is not None:
+                on_progress(Progress(0, steps_total, 0, total_images, None, warning))
         results: list[GeneratedImage] = []
         for batch in range(params.batch_count):
             first = batch * params.batch_size
@@ -174,11 +185,10 @@ class DiffusersBackend:
             latents = torch.stack([
                 torch.randn((4, params.height // 8, params.width // 8), generator=g) for g in generators
             ])
-            steps_total = params.steps + (job.hires.run_steps if job.hires else 0)
             callback = self._callback(on_progress, cancel, first, total_images, steps_total, 0, model.family)
             latent_out = job.hires is not None and job.hires.in_latent_space
             out = call_pipe(
-                **self._kwargs(cond, callback),
+                **self._kwargs(cond, callback, unet),
                 num_inference_steps=params.steps, guidance_scale=params.cfg_scale,
                 width=params.width, height=params.height, num_images_per_prompt=params.batch_size,
                 latents=latents.to(model.pipe.device, dtype=call_pipe.unet.dtype), generator=generators,
@@ -204,10 +214,11 @@ class DiffusersBackend:
         scheduler = build_scheduler(job.hires_choice, model.pipe.scheduler.config,
                                     prediction_type=model.prediction.value, zero_snr=model.zero_snr)
         cls = StableDiffusionXLImg2ImgPipeline if model.family is Family.SDXL else StableDiffusionImg2ImgPipeline
-        img2img = derive_pipeline(cls, pipe, scheduler=scheduler)
+        unet = cond.wrap_unet(model.pipe.unet) if cond.composable else None
+        img2img = derive_pipeline(cls, pipe, scheduler=scheduler, **({"unet": unet} if unet is not None else {}))
         source = upscale_latents(images, plan) if plan.in_latent_space else upscale_images(images, plan)
         out = img2img(
-            **self._kwargs(cond, callback), image=source, strength=plan.denoise,
+            **self._kwargs(cond, callback, unet), image=source, strength=plan.denoise,
             num_inference_steps=plan.call_steps,
             guidance_scale=params.hires_cfg_scale if params.hires_cfg_scale is not None else params.cfg_scale,
             num_images_per_prompt=params.batch_size, generator=generators, output_type="pil",
@@ -254,8 +265,9 @@ class DiffusersBackend:
         return callback
 
     @staticmethod
-    def _kwargs(cond, callback) -> dict[str, Any]:
-        return dict(cond.pipeline_kwargs(callback=callback, tensor_inputs=("latents",)))
+    def _kwargs(cond, callback, unet=None) -> dict[str, Any]:
+        extra = {"unet": unet} if unet is not None else {}
+        return dict(cond.pipeline_kwargs(callback=callback, tensor_inputs=("latents",), **extra))
 
     def _conditioning(self, pipe, model: LoadedModel, prompt: str, negative: str, params: GenerationParams, *,
                       hires_steps: int | None):
@@ -264,7 +276,7 @@ class DiffusersBackend:
         return build_conditioning(
             pipe, prompt, negative, steps=params.steps, clip_skip=params.clip_skip,
             emphasis=params.emphasis or "Original", embeddings=self._embedding_set(model.family),
-            hires_steps=hires_steps,
+            hires_steps=hires_steps, composable=True,
         )
 
     def _embedding_set(self, family: Family):

@@ -136,7 +136,9 @@ def run_generate(args: argparse.Namespace) -> int:
         bar = tqdm(total=None, unit="step", file=sys.stderr, dynamic_ncols=True, desc="loading model")
 
     def progress(p) -> None:
-        if bar is None:
+        if p.message:
+            print(f"promptlab: warning: {p.message}", file=sys.stderr)
+        if bar is None or not p.step:
             return
         batch = p.image_index // max(1, params.batch_size)
         bar.total = p.total_steps * params.batch_count

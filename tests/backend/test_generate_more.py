@@ -102,3 +102,12 @@ def test_concurrent_calls_are_serialised(rich):
         th.join()
     assert not errors
     assert np.array_equal(outputs[10], _px(rich.generate(BASE.with_(seed=10))[0]))
+
+
+def test_and_prompt_uses_every_part(rich):
+    first = rich.generate(BASE.with_(prompt="a cat"))[0]
+    both = rich.generate(BASE.with_(prompt="a cat AND a red dog :0.8"))[0]
+    assert not np.array_equal(_px(first), _px(both))
+    assert np.array_equal(_px(first), _px(rich.generate(BASE.with_(prompt="a cat"))[0]))  # shared UNet untouched
+    hires = rich.generate(BASE.with_(prompt="a cat AND a dog", hires_upscale=1.5, denoising_strength=0.5))[0]
+    assert hires.image.size == (96, 96)
