@@ -15,6 +15,7 @@ from app_pages.components.prompt_tools import (
     apply_chip_op,
     chip_core,
     chip_label,
+    combined_items,
     convert_prompt,
     tag_to_prompt,
     token_view,
@@ -37,10 +38,16 @@ def clear_selection(field: str) -> None:
     st.session_state[_sel_key(field)] = []
 
 
+def _off_key(field: str) -> str:
+    return f"build.off.{field}"
+
+
 def _chip_action(field: str, key: str, op: str) -> None:
-    text, selection = apply_chip_op(st.session_state[key], st.session_state.get(_sel_key(field)) or [], op)
+    text, selection, off = apply_chip_op(st.session_state[key], st.session_state.get(_sel_key(field)) or [], op,
+                                         tuple(st.session_state.get(_off_key(field), ())))
     st.session_state[key] = text
     st.session_state[_sel_key(field)] = selection
+    st.session_state[_off_key(field)] = off
 
 
 def category_of(db: Any, name: str) -> int | None:
@@ -51,9 +58,9 @@ def category_of(db: Any, name: str) -> int | None:
 
 
 def chips(field: str, key: str, db: Any, lang: str) -> None:
-    from promptlab.syntax import split_items, unescape_tag
+    from promptlab.syntax import unescape_tag
 
-    items = split_items(st.session_state[key])
+    items = combined_items(st.session_state[key], tuple(st.session_state.get(_off_key(field), ())))
     if not items:
         return
     selection = [i for i in st.session_state.get(_sel_key(field)) or [] if i < len(items)]

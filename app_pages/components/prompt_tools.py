@@ -88,39 +88,52 @@ class ChipOp:
     DELETE = "delete"
 
 
-def apply_chip_op(text: str, selected: list[int], op: str) -> tuple[str, list[int]]:
-    """Apply a chip action to the selected items; returns the new text and the new selection."""
-    from promptlab.syntax import join_items, split_items
+def combined_items(text: str, off: tuple[tuple[int, str], ...] = ()) -> list[Any]:
+    """The chips: the prompt's items plus the switched-off ones at their remembered places.
+
+    A switched-off item is not in the prompt text (``join_items`` leaves it out), so the page keeps
+    it aside as (position, text) and shows it struck through until it is switched on again."""
+    from promptlab.syntax import split_items
 
     items = list(split_items(text))
+    for pos, off_text in sorted(off):
+        parsed = split_items(off_text)
+        if parsed:
+            items.insert(min(pos, len(items)), replace(parsed[0], enabled=False))
+    return items
+
+
+def apply_chip_op(text: str, selected: list[int], op: str,
+                  off: tuple[tuple[int, str], ...] = ()) -> tuple[str, list[int], tuple[tuple[int, str], ...]]:
+    """Apply a chip action to the selected chips; returns (new text, new selection, new off list)."""
+    from promptlab.syntax import join_items, set_item_weight
+
+    items = combined_items(text, off)
     chosen = sorted(i for i in set(selected) if 0 <= i < len(items))
-    if not chosen:
-        return text, []
-    if op in (ChipOp.UP, ChipOp.DOWN):
-        step = WEIGHT_STEP if op == ChipOp.UP else -WEIGHT_STEP
-        for i in chosen:
-            items[i] = replace(items[i], weight=round(max(0.0, items[i].weight + step), 2))
-    elif op == ChipOp.TOGGLE:
-        for i in chosen:
-            items[i] = replace(items[i], enabled=not items[i].enabled)
-    elif op == ChipOp.DELETE:
-        items = [it for i, it in enumerate(items) if i not in chosen]
-        chosen = []
-    elif op == ChipOp.LEFT:
-        if chosen[0] == 0:
-            return text, chosen
-        for i in chosen:
-            items[i - 1], items[i] = items[i], items[i - 1]
-        chosen = [i - 1 for i in chosen]
-    elif op == ChipOp.RIGHT:
-        if chosen[-1] == len(items) - 1:
-            return text, chosen
-        for i in reversed(chosen):
-            items[i + 1], items[i] = items[i], items[i + 1]
-        chosen = [i + 1 for i in chosen]
-    else:
-        raise ValueError(f"unknown chip action {op!r}")
-    return join_items(items), chosen
+    if chosen:
+        if op in (ChipOp.UP, ChipOp.DOWN):
+            step = WEIGHT_STEP if op == ChipOp.UP else -WEIGHT_STEP
+            for i in chosen:
+                items[i] = set_item_weight(items[i], round(max(0.0, items[i].weight + step), 2))
+        elif op == ChipOp.TOGGLE:
+            for i in chosen:
+                items[i] = replace(items[i], enabled=not items[i].enabled)
+        elif op == ChipOp.DELETE:
+            items = [it for i, it in enumerate(items) if i not in chosen]
+            chosen = []
+        elif op == ChipOp.LEFT and chosen[0] > 0:
+            for i in chosen:
+                items[i - 1], items[i] = items[i], items[i - 1]
+            chosen = [i - 1 for i in chosen]
+        elif op == ChipOp.RIGHT and chosen[-1] < len(items) - 1:
+            for i in reversed(chosen):
+                items[i + 1], items[i] = items[i], items[i + 1]
+            chosen = [i + 1 for i in chosen]
+        elif op not in (ChipOp.LEFT, ChipOp.RIGHT):
+            raise ValueError(f"unknown chip action {op!r}")
+    new_off = tuple((i, it.text) for i, it in enumerate(items) if not it.enabled)
+    new_text = join_items(items) if chosen or op == ChipOp.DELETE or new_off != tuple(off) else text
+    return new_text, chosen, new_off
 
 
 def chip_core(item: Any) -> str:

@@ -61,15 +61,19 @@ def test_add_to_prompt(text, addition, expected, added):
          "stale-selection"],
 )
 def test_chip_ops(text, selected, op, expected_text, expected_sel):
-    assert apply_chip_op(text, selected, op) == (expected_text, expected_sel)
+    assert apply_chip_op(text, selected, op)[:2] == (expected_text, expected_sel)
 
 
-def test_chip_toggle_round_trip():
-    from promptlab.syntax import split_items
+def test_chip_toggle_keeps_a_switched_off_item_aside():
+    from app_pages.components.prompt_tools import combined_items
 
-    off, _ = apply_chip_op("a, b, c", [1], ChipOp.TOGGLE)
-    assert [i.enabled for i in split_items(off)] == [True, False, True]
-    assert apply_chip_op(off, [1], ChipOp.TOGGLE)[0] == "a, b, c"
+    text, selection, off = apply_chip_op("a, (b:1.2), c", [1], ChipOp.TOGGLE)
+    assert (text, selection, off) == ("a, c", [1], ((1, "(b:1.2)"),))
+    assert [(i.text, i.enabled) for i in combined_items(text, off)] == [("a", True), ("(b:1.2)", False), ("c", True)]
+    moved, selection, off = apply_chip_op(text, [1], ChipOp.RIGHT, off)  # a switched-off chip can still move
+    assert (moved, selection, off) == ("a, c", [2], ((2, "(b:1.2)"),))
+    back, _sel, off = apply_chip_op(moved, [2], ChipOp.TOGGLE, off)
+    assert (back, off) == ("a, c, (b:1.2)", ())
 
 
 @pytest.mark.parametrize(
