@@ -41,8 +41,10 @@ db = tag_db()
 if db is None or tag_db_stats(db) is None:
     notice.error(t("app.tagdb.unavailable", L, path="tags.sqlite", error=tag_db_error()))
     db = None
-indexed = db if db is not None and tag_index_ready(db) else None  # chips colours and tag checks need the index
-if db is not None and indexed is None:
+# chip colours and tag checks need the search index; with no chips to show, do not wait for it
+has_chips = any(st.session_state[key].strip() for key in FIELDS.values())
+indexed = db if db is not None and tag_index_ready(db, wait=0.5 if has_chips else 0.0) else None
+if db is not None and indexed is None and has_chips:
     notice.caption(t("build.indexing", L))
 search_box(db, L)
 

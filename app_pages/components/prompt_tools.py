@@ -192,6 +192,8 @@ class TokenView:
 def token_view(text: str, *, steps: int = 20, positive: bool = True) -> TokenView:
     """A1111's token counter (``promptlab.tokens.count_prompt_tokens``: extra networks removed,
     ``AND`` split, every scheduled variant counted); the longest variant is shown chunk by chunk."""
+    if not text.strip():  # nothing to count: the first paint need not load the tokenizer
+        return TokenView(total=0, target=75, chunks=())
     from promptlab.tokens import chunk_text, count_prompt_tokens
 
     result = count_prompt_tokens(text, steps=steps, negative=not positive)
