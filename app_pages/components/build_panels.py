@@ -58,7 +58,7 @@ def category_of(db: Any, name: str) -> int | None:
 
 
 def chips(field: str, key: str, db: Any, lang: str) -> None:
-    from promptlab.syntax import unescape_tag
+    from promptlab.syntax.items import unescape_tag
 
     items = combined_items(st.session_state[key], tuple(st.session_state.get(_off_key(field), ())))
     if not items:
@@ -110,7 +110,7 @@ def syntax_warnings(text: str, lang: str) -> None:
 
 
 def _prompt_tag_names() -> list[str]:
-    from promptlab.syntax import split_items, unescape_tag
+    from promptlab.syntax.items import split_items, unescape_tag
 
     names = []
     for item in split_items(st.session_state.get("build.prompt", "")) + split_items(st.session_state.get("build.negative", "")):
@@ -201,7 +201,7 @@ def templates(lang: str) -> None:
 def apply_preset_text(text: str, addition: str, *, prepend: bool) -> str:
     """Add a preset to a prompt. A1111 styles with ``{prompt}`` wrap the prompt (the placeholder is
     replaced by it); otherwise the preset's tags not already present go first (quality) or last."""
-    from promptlab.syntax import join_items, split_items
+    from promptlab.syntax.items import join_items, split_items
 
     if not addition.strip():
         return text

@@ -36,7 +36,7 @@ def format_count(n: int | None) -> str:
 def tag_to_prompt(name: str, *, underscores: bool = False) -> str:
     """The text a tag adds to a prompt: spaces for underscores (as most A1111 users write them,
     except emoticons), and brackets escaped so they are not read as emphasis."""
-    from promptlab.syntax import escape_tag
+    from promptlab.syntax.items import escape_tag
 
     text = name if underscores or _KAOMOJI.match(name) else name.replace("_", " ")
     return escape_tag(text)
@@ -59,7 +59,7 @@ def hit_label(hit: Any, lang: str) -> str:
 
 def add_to_prompt(text: str, addition: str) -> tuple[str, bool]:
     """Append a comma-separated item unless an equal item is already there; (new text, added?)."""
-    from promptlab.syntax import split_items
+    from promptlab.syntax.items import split_items
 
     addition = addition.strip().strip(",").strip()
     if not addition:
@@ -93,7 +93,7 @@ def combined_items(text: str, off: tuple[tuple[int, str], ...] = ()) -> list[Any
 
     A switched-off item is not in the prompt text (``join_items`` leaves it out), so the page keeps
     it aside as (position, text) and shows it struck through until it is switched on again."""
-    from promptlab.syntax import split_items
+    from promptlab.syntax.items import split_items
 
     items = list(split_items(text))
     for pos, off_text in sorted(off):
@@ -106,7 +106,7 @@ def combined_items(text: str, off: tuple[tuple[int, str], ...] = ()) -> list[Any
 def apply_chip_op(text: str, selected: list[int], op: str,
                   off: tuple[tuple[int, str], ...] = ()) -> tuple[str, list[int], tuple[tuple[int, str], ...]]:
     """Apply a chip action to the selected chips; returns (new text, new selection, new off list)."""
-    from promptlab.syntax import join_items, set_item_weight
+    from promptlab.syntax.items import join_items, set_item_weight
 
     items = combined_items(text, off)
     chosen = sorted(i for i in set(selected) if 0 <= i < len(items))
