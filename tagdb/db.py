@@ -62,7 +62,8 @@ class TagDB:
             self._local.conn = None
 
     def index(self, tagset: str = "danbooru") -> SearchIndex:
-        """The search index of ``tagset``, built on first use (~1-3 s for 150k tags), then cached."""
+        """The search index of ``tagset``: loaded from its cache file next to the database when that
+        matches the file, else built (seconds for 150k tags) and cached; then kept in memory."""
         stamp = _stamp(self.path) if self.path.is_file() else None
         cached = self._indexes.get(tagset)
         if cached and cached[0] == stamp:
@@ -71,8 +72,16 @@ class TagDB:
             cached = self._indexes.get(tagset)
             if cached and cached[0] == stamp:
                 return cached[1]
+            from tagdb.index_cache import cache_path, load, save
+
             conn = self._conn()
-            index = _load_index(conn, tagset)
+            stamp = self._local.stamp  # the file this connection reads, even if replaced meanwhile
+            cached_file = cache_path(self.path, tagset)
+            index = load(cached_file, stamp, tagset)
+            if index is None:
+                index = _load_index(conn, tagset)
+                save(index, cached_file, stamp)
+            index.search("warm up", limit=1, categories=None, langs=None, score_cutoff=None)  # first-call costs
             self._indexes[tagset] = (stamp, index)
             return index
 
@@ -271,7 +280,6 @@ def _load_index(conn: sqlite3.Connection, tagset: str) -> SearchIndex:
     index = SearchIndex(table, pinyins, tag_by_name=by_name, alias_target=alias_target)
     del rows, translations, pinyins, aliases
     _release_free_memory()
-    index.search("warm up", limit=1, categories=None, langs=None, score_cutoff=None)  # first-call costs here
     return index
 
 

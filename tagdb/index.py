@@ -129,6 +129,8 @@ def build_entries(table: TagTable, pinyins: dict[tuple[int, str], str]) -> tuple
 
 
 class SearchIndex:
+    loaded_from_cache = False  # True when tagdb.index_cache restored it from disk
+
     def __init__(self, table: TagTable, pinyins: dict[tuple[int, str], str], *,
                  tag_by_name: dict[str, int] | None = None, alias_target: dict[str, str] | None = None):
         self.table = table
