@@ -169,21 +169,33 @@ def _print_entry(entry: dict) -> None:
 
 
 def _run_clip(args, paths: list[Path]) -> int:
+    from promptlab.errors import PromptlabError
     from promptlab.interrogate.clip import ClipSettings, load_interrogator
+    from promptlab.interrogate.images import load_image, on_white
 
     caption_model = None if args.caption_model.lower() == "none" else args.caption_model
     settings = ClipSettings.for_family(args.family, clip_model=args.clip_model, caption_model=caption_model,
-                                       batch_size=args.batch_size, device="auto" if args.device == "auto" else args.device)
+                                       batch_size=args.batch_size, device=args.device)
+
     interrogator = load_interrogator(settings)
-    prompts = interrogator.interrogate(paths, mode=args.clip)
-    out = [{"image": str(p), "mode": args.clip, "clip_model": settings.clip_model,
-            "device": interrogator.device, "prompt": text} for p, text in zip(paths, prompts)]
+    entries: dict[int, dict] = {}
+    good: list[tuple[int, object]] = []
+    for i, path in enumerate(paths):  # decode first, so one bad file does not sink the others
+        try:
+            good.append((i, on_white(load_image(path))))
+        except PromptlabError as exc:
+            entries[i] = {"image": str(path), "error": str(exc)}
+    prompts = interrogator.interrogate([img for _, img in good], mode=args.clip) if good else []
+    for (i, _), text in zip(good, prompts):
+        entries[i] = {"image": str(paths[i]), "mode": args.clip, "clip_model": settings.clip_model,
+                      "device": interrogator.device, "prompt": text}
+    out = [entries[i] for i in range(len(paths))]
     if args.json:
         print_json(out)
     else:
         for entry in out:
             _print_entry(entry)
-    return 0
+    return 1 if any("error" in e for e in out) else 0
 
 
 def run_caption(args) -> int:

@@ -158,3 +158,7 @@ def test_cli_clip_json(parts, terms, tmp_path, monkeypatch, capsys):
     out = json.loads(capsys.readouterr().out)
     assert [o["mode"] for o in out] == ["negative", "negative"] and all(o["prompt"] for o in out)
     assert seen["settings"].clip_model == "ViT-H-14/laion2b_s32b_b79k" and seen["settings"].caption_model is None
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    assert main(["interrogate", str(tmp_path / "bad.png"), str(tmp_path / "r.png"), "--clip", "fast", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert "error" in out[0] and out[1]["prompt"]
