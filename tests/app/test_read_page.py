@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -97,18 +99,39 @@ def test_image_without_metadata(app_test):
     assert "No generation settings" in texts(at)
 
 
-def test_novelai_conversion_on_request(app_test, shared_dir):
-    path = shared_dir / "fixtures" / "metadata" / "sd-metadata" / "png" / "novelai-full.png"
-    if not path.exists():
-        pytest.skip("NovelAI fixture absent")
+def _novelai_png() -> bytes:
+    import json
+
+    from PIL import Image, PngImagePlugin
+
+    prompt = "{smile}, [[blush]], 1girl"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "NovelAI")
+    info.add_text("Description", prompt)
+    info.add_text("Comment", json.dumps({"prompt": prompt, "uc": "{lowres}", "steps": 28, "scale": 5.0,
+                                         "seed": 42, "sampler": "k_euler", "width": 512, "height": 768}))
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def test_novelai_conversion_on_request(app_test):
+    from promptlab.syntax.convert import convert
+
     at = app_test("app_pages/read.py").run()
-    at.file_uploader(key="read.files").set_value(("nai.png", path.read_bytes(), "image/png"))
+    at.file_uploader(key="read.files").set_value(("nai.png", _novelai_png(), "image/png"))
     at.run()
     assert not at.exception
-    before = texts(at)
+    shown = re.sub(r"<[^>]+>", "", "\n".join(m.value for m in at.markdown))  # text of the highlighted prompt
+    assert "{smile}, [[blush]], 1girl" in shown
     at.toggle(key="read.nai.0").set_value(True).run()
     assert not at.exception
-    assert texts(at) != before
+    expected = convert("{smile}, [[blush]], 1girl", src="nai3", dst="a1111").text
+    assert expected != "{smile}, [[blush]], 1girl"
+    shown = re.sub(r"<[^>]+>", "", "\n".join(m.value for m in at.markdown))
+    assert "{smile}" not in shown and html.escape(expected) in shown
+    at.button(key="read.build.0").click().run()
+    assert at.session_state["build.pending"]["prompt"] == expected
 
 
 def test_chinese(app_test, png_bytes):
