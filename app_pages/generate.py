@@ -20,8 +20,9 @@ FORM_DEFAULTS = {
     "generate.steps": 20, "generate.cfg": 7.0, "generate.seed": -1, "generate.width": 512, "generate.height": 512,
     "generate.batch_count": 1, "generate.batch_size": 1, "generate.clip_skip": 1, "generate.hires": False,
     "generate.hires_scale": 2.0, "generate.hires_upscaler": "Latent", "generate.hires_steps": 0,
-    "generate.denoise": 0.7,
+    "generate.denoise": 0.7, "generate.vae": "Automatic", "generate.emphasis": "Original",
 }
+EMPHASIS = ("Original", "No norm", "Ignore", "None", "comfy")
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -71,6 +72,8 @@ def apply_pending(models: list[str]) -> None:
         S["generate.denoise"] = float(p.denoising_strength)
     if p.hires_steps:
         S["generate.hires_steps"] = int(p.hires_steps)
+    if p.emphasis in EMPHASIS:
+        S["generate.emphasis"] = p.emphasis
     match = [m for m in models if p.model and m.split("/")[-1].lower() == p.model.lower()]
     if match:
         S["generate.model"] = match[0]
@@ -103,6 +106,8 @@ def form_params(model: str | None) -> GenerationParams:
         hires_upscaler=S["generate.hires_upscaler"] if hires else None,
         hires_steps=(int(S["generate.hires_steps"]) or None) if hires else None,
         denoising_strength=float(S["generate.denoise"]) if hires else None,
+        vae=None if S["generate.vae"] == "Automatic" else S["generate.vae"],
+        emphasis=None if S["generate.emphasis"] == "Original" else S["generate.emphasis"],
     )
 
 
@@ -191,6 +196,22 @@ elif not models["checkpoint"]:
     with st.expander(t("generate.download", L)):
         st.caption(no_checkpoint_message(ModelRoots.from_args(root)))
         st.code("promptlab models download", language="bash")
+        if st.button(t("generate.download_now", L), key="generate.download_now"):
+            from promptlab.backend.download import DEFAULT_CHECKPOINT, download_checkpoint, is_online, offline_message
+
+            folder = ModelRoots.from_args(root).folder("checkpoint")
+            if not is_online():
+                st.warning(offline_message(folder))
+            else:
+                bar = st.progress(0.0, text=DEFAULT_CHECKPOINT.filename)
+                try:
+                    download_checkpoint(folder, progress=lambda done, total: bar.progress(
+                        min(1.0, done / max(1, total)), text=f"{DEFAULT_CHECKPOINT.filename}: {done >> 20} MiB"))
+                except PromptlabError as exc:
+                    st.error(str(exc))
+                else:
+                    found_models.clear()
+                    st.rerun()
 else:
     col_model, col_refresh = st.columns([5, 1])
     model = col_model.selectbox(t("generate.model", L), models["checkpoint"], key="generate.model")
@@ -226,6 +247,11 @@ with st.expander(t("generate.hires_fix", L), expanded=bool(S["generate.hires"]))
     h2.number_input(t("generate.hires_scale", L), 1.0, 4.0, step=0.05, key="generate.hires_scale")
     h1.number_input(t("generate.hires_steps", L), 0, 150, key="generate.hires_steps", help=t("generate.hires_steps_help", L))
     h2.slider(t("generate.denoise", L), 0.01, 1.0, key="generate.denoise")
+
+with st.expander(t("generate.advanced", L)):
+    a1, a2 = st.columns(2)
+    a1.selectbox(t("generate.vae", L), ["Automatic", *models["vae"]], key="generate.vae")
+    a2.selectbox(t("generate.emphasis", L), list(EMPHASIS), key="generate.emphasis", help=t("generate.emphasis_help", L))
 
 if st.button(t("generate.run", L), type="primary", key="generate.run", disabled=backend is None):
     run(backend, form_params(model))

@@ -71,6 +71,7 @@ class LoadedModel:
     nbytes: int
     model_hash: str | None
     config_name: str | None
+    stamp: tuple[int, int] | None = None  # (size, mtime_ns) of a single file when it was loaded
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property
@@ -140,9 +141,10 @@ class ModelManager:
             return model
 
     def _is_fresh(self, model: LoadedModel) -> bool:
-        if model.source.kind != "file":
+        """A file replaced on disk (same name, new weights) is loaded again."""
+        if model.source.kind != "file" or model.stamp is None:
             return True
-        return model.model_hash is None or (Path(model.source.location).exists())
+        return _file_stamp(Path(model.source.location)) == model.stamp
 
     def _evict(self, key: str) -> None:
         model = self._loaded.pop(key)
@@ -181,7 +183,9 @@ class ModelManager:
                 "The file may be corrupt or an unsupported variant."
             ) from exc
         model_hash = short_hash(path)
-        return self._finish(source, kind.family, kind.prediction, kind.zero_snr, pipe, model_hash, kind.config_name)
+        model = self._finish(source, kind.family, kind.prediction, kind.zero_snr, pipe, model_hash, kind.config_name)
+        model.stamp = _file_stamp(path)
+        return model
 
     def _load_pretrained(self, source: CheckpointSource) -> LoadedModel:
         from diffusers import DiffusionPipeline
@@ -241,6 +245,14 @@ class ModelManager:
             for p in module.parameters()
         )
         return LoadedModel(source, family, prediction, zero_snr, pipe, nbytes, model_hash, config_name)
+
+
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
 
 
 def _empty_cache(device: str) -> None:

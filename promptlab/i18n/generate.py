@@ -64,4 +64,12 @@ STRINGS = {
     "generate.history": {"en": "History", "zh": "历史"},
     "generate.history_empty": {"en": "No generations yet.", "zh": "暂无生成记录。"},
     "generate.history_failed": {"en": "Saved, but not recorded in the library: {error}", "zh": "已保存，但未能记录到库：{error}"},
+    "generate.advanced": {"en": "Advanced", "zh": "高级"},
+    "generate.vae": {"en": "VAE", "zh": "VAE"},
+    "generate.emphasis": {"en": "Emphasis mode", "zh": "强调模式"},
+    "generate.emphasis_help": {
+        "en": "How (word:1.2) weights apply: Original (A1111 default), No norm, Ignore, None (brackets are text), comfy.",
+        "zh": "(词:1.2) 权重的计算方式：Original（A1111 默认）、No norm、Ignore、None（括号作为文本）、comfy。",
+    },
+    "generate.download_now": {"en": "Check the connection and download", "zh": "检查网络并下载"},
 }

@@ -111,3 +111,25 @@ def test_and_prompt_uses_every_part(rich):
     assert np.array_equal(_px(first), _px(rich.generate(BASE.with_(prompt="a cat"))[0]))  # shared UNet untouched
     hires = rich.generate(BASE.with_(prompt="a cat AND a dog", hires_upscale=1.5, denoising_strength=0.5))[0]
     assert hires.image.size == (96, 96)
+
+
+def test_replaced_checkpoint_is_reloaded(tmp_path, tiny_sd1):
+    import os
+
+    from promptlab.backend.diffusers_backend import DiffusersBackend
+    from promptlab.backend.tiny import make_tiny_checkpoint
+
+    folder = tmp_path / "Stable-diffusion"
+    folder.mkdir()
+    target = folder / "tiny.safetensors"
+    shutil.copy(tiny_sd1, target)
+    b = DiffusersBackend(tmp_path, device="cpu")
+    before = b.generate(BASE)[0]
+    assert b.generate(BASE) and b.model_loads == 1
+    make_tiny_checkpoint(target, "sd1", seed=21)
+    os.utime(target, ns=(1, 1))  # a different mtime even on coarse filesystems
+    after = b.generate(BASE)[0]
+    assert b.model_loads == 2
+    assert before.params.model_hash != after.params.model_hash
+    assert not np.array_equal(_px(before), _px(after))
+    b.close()

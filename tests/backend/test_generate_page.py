@@ -50,6 +50,7 @@ def test_generates_and_shows_gallery_with_infotext(page):
     assert not at.exception
     assert at.selectbox(key="generate.model").value == "tiny"
     at.text_area(key="generate.prompt").set_value("a (cat:1.3), [dog|fox]")
+    at.selectbox(key="generate.emphasis").set_value("No norm")
     _small(at)
     at.number_input(key="generate.batch_size").set_value(2)
     at.button(key="generate.run").click().run()
@@ -58,6 +59,7 @@ def test_generates_and_shows_gallery_with_infotext(page):
     results = at.session_state["generate.results"]
     assert [r["seed"] for r in results] == [77, 78]
     assert "Seed: 78," in results[1]["infotext"] and "Model: tiny" in results[1]["infotext"]
+    assert "Emphasis: No norm" in results[1]["infotext"]
     assert any("Steps: 2" in c.value for c in at.code)
     assert Path(results[0]["path"]).is_file()
     history = Library(default_library_path()).generations()
@@ -102,3 +104,6 @@ def test_no_checkpoint_guidance_in_chinese(monkeypatch, tmp_path):
     assert not at.exception
     assert any("没有找到模型" in i.value for i in at.info)
     assert at.button(key="generate.run").disabled
+    at.button(key="generate.download_now").click().run()  # offline here (HF_HUB_OFFLINE): says so, no crash
+    assert not at.exception
+    assert any("cannot reach the download server" in w.value for w in at.warning)
