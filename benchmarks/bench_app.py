@@ -85,6 +85,7 @@ def main() -> int:
     if reason:
         print(f"skipped: {reason}")
         return 0
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,9 +121,19 @@ def main() -> int:
                 # warm-up: the first search waits for the background index build (seconds on 150k tags)
                 box = searchbox(page)
                 box.click()
-                box.press("a")
-                page.frame_locator("iframe[title='streamlit_searchbox.searchbox']").locator("[id*='-option-']").first.wait_for(timeout=180_000)
-                box.press("Backspace")
+                options = page.frame_locator("iframe[title='streamlit_searchbox.searchbox']").locator("[id*='-option-']")
+                ready_by = time.monotonic() + 300
+                while True:  # the box answers nothing until the index is built; ask again until it does
+                    box.press("a")
+                    try:
+                        options.first.wait_for(timeout=3000)
+                        break
+                    except PlaywrightTimeout:
+                        if time.monotonic() > ready_by:
+                            raise
+                    finally:
+                        box.press("Backspace")
+                index_ready = time.perf_counter() - server.started
                 page.wait_for_timeout(500)
 
                 def ev(js: str):
@@ -160,6 +171,7 @@ def main() -> int:
     print("machine: 2-core CPU, no GPU; headless Chromium (Debian), Streamlit", _streamlit_version())
     print(f"server start -> /_stcore/health: {health:.2f} s (baseline)")
     print(f"server start -> Build page first paint: {first_paint:.2f} s (goal <= 3 s; {first_paint / health:.1f}x health)")
+    print(f"server start -> search index ready in the page (background build): {index_ready:.1f} s")
     print(f"keystroke -> suggestions shown: median {med:.0f} ms, p95 {p95:.0f} ms over {len(lat)} keystrokes "
           f"(goal <= 150 ms)")
     print(f"TagDB.search in-process (baseline): median {s_med:.2f} ms over {len(search_ms)} queries; "

@@ -43,6 +43,13 @@ def _picked(name: Any) -> None:
 
 
 def _search_in(db: Any, lang: str, term: str) -> list[tuple[str, str]]:
+    from app_pages.common import tag_index_ready
+
+    # Never block typing on the first build of the search index (seconds on 150k tags): a long
+    # fragment run makes the browser rebuild the box and lose what is being typed.
+    if db is not None and term.strip() and not tag_index_ready(db, wait=0.2):
+        st.session_state["build.search_note"] = t("build.indexing", lang)
+        return []
     try:
         return suggest(db, lang, term, st.session_state.get(CATEGORIES_KEY))
     except Exception as exc:  # a damaged database must not break typing; say why in the page
@@ -71,5 +78,7 @@ def search_box(db: Any, lang: str) -> None:
                  format_func=lambda f: t(f"build.field.{f}", lang))
     st.pills(t("build.categories", lang), options=list(FILTER_CATEGORIES), selection_mode="multi",
              key=CATEGORIES_KEY, format_func=lambda c: f"{CATEGORY_DOT[c]} {t(f'build.cat.{c}', lang)}")
+    if st.session_state.get("build.search_note"):
+        st.caption(st.session_state.pop("build.search_note"))
     if st.session_state.get("build.search_error"):
         st.error(t("build.search_failed", lang, error=st.session_state.pop("build.search_error")))
