@@ -132,10 +132,12 @@ class ModelManager:
                 return model
             if model is not None:
                 self._evict(key)
-            model = self._load(source)
             budget = self.budget_bytes()
-            while self._loaded and sum(m.nbytes for m in self._loaded.values()) + model.nbytes > budget:
-                self._evict(next(iter(self._loaded)))
+            # make room before loading (the file size is a fair upper bound of the weights), so that a new
+            # model does not run out of GPU memory next to ones that would be evicted anyway
+            self._evict_until(budget - self._estimate(source))
+            model = self._load(source)
+            self._evict_until(budget - model.nbytes)
             self._loaded[key] = model
             self.loads += 1
             return model
@@ -145,6 +147,17 @@ class ModelManager:
         if model.source.kind != "file" or model.stamp is None:
             return True
         return _file_stamp(Path(model.source.location)) == model.stamp
+
+    def _evict_until(self, room: int) -> None:
+        while self._loaded and sum(m.nbytes for m in self._loaded.values()) > room:
+            self._evict(next(iter(self._loaded)))
+
+    def _estimate(self, source: CheckpointSource) -> int:
+        if source.kind != "file":
+            return 0
+        stamp = _file_stamp(Path(source.location))
+        # an upper bound: fp16 files load at their size, fp32 ones shrink on a 16-bit device
+        return stamp[0] if stamp is not None else 0
 
     def _evict(self, key: str) -> None:
         model = self._loaded.pop(key)
