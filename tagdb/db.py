@@ -81,6 +81,7 @@ class TagDB:
             if index is None:
                 index = _load_index(conn, tagset)
                 save(index, cached_file, stamp)
+                _release_free_memory()  # the cache writer's packed copies
             index.search("warm up", limit=1, categories=None, langs=None, score_cutoff=None)  # first-call costs
             self._indexes[tagset] = (stamp, index)
             return index
