@@ -116,6 +116,8 @@ def run(backend, params: GenerationParams) -> None:
     from promptlab.backend.outputs import output_dir
 
     bar = st.progress(0.0, text=t("generate.loading", L))
+    # any click reruns the script, which stops the run between two steps (LoRAs are removed on the way out)
+    st.button(t("generate.stop", L), key="generate.stop")
     preview = st.empty()
 
     def on_progress(p) -> None:

@@ -206,9 +206,9 @@ class ModelManager:
         offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false")
         if source.kind == "hub" and offline:
             raise ModelNotFoundError(
-                f"{source.location!r} is not a local file or folder, and downloading it from the "
-                "Hugging Face hub is disabled (HF_HUB_OFFLINE is set). Put a checkpoint in "
-                "models/Stable-diffusion or pass a local path."
+                f"{source.location!r} is not a checkpoint under models/Stable-diffusion nor a local file or "
+                "folder; read as a Hugging Face hub id it needs a download, which is disabled (HF_HUB_OFFLINE "
+                "is set). Check the name (`promptlab models` lists what is installed) or pass a local path."
             )
         kwargs: dict[str, Any] = {"torch_dtype": self.dtype}
         if source.kind == "folder":

@@ -72,4 +72,5 @@ STRINGS = {
         "zh": "(词:1.2) 权重的计算方式：Original（A1111 默认）、No norm、Ignore、None（括号作为文本）、comfy。",
     },
     "generate.download_now": {"en": "Check the connection and download", "zh": "检查网络并下载"},
+    "generate.stop": {"en": "Stop", "zh": "停止"},
 }
