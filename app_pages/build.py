@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import PAGES, lang, library, tag_db, tag_db_error, tag_db_stats, tag_index_ready
+from app_pages.common import PAGES, lang, library, tag_db, tag_db_error, tag_db_usable, tag_index_ready
 from app_pages.components import build_panels as panels
 from app_pages.components.prompt_tools import add_to_prompt, tag_to_prompt
 from app_pages.components.tag_search import TO_ADD_KEY, search_box
@@ -38,7 +38,7 @@ notice = st.container()
 
 # 2. the tag database (the page still works without it: text editing, tokens, conversion)
 db = tag_db()
-if db is None or tag_db_stats(db) is None:
+if db is None or not tag_db_usable(db):
     notice.error(t("app.tagdb.unavailable", L, path="tags.sqlite", error=tag_db_error()))
     db = None
 # chip colours and tag checks need the search index; with no chips to show, do not wait for it

@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,8 +131,19 @@ def _file_stamp(path: Path) -> tuple[int, int, int]:
 # TagDB.stats / taxonomy / presets run SQL over the whole database (seconds on 150k tags): cached
 # per file version, so a rerun costs nothing and an import shows up at once.
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _stats(path: str, stamp: tuple[int, int, int]) -> dict:
-    return _open_tag_db(path).stats()
+def _stats(path: str, stamp: tuple[int, int, int]) -> Future:
+    """``stats()`` computed in the background (about a second on 150k tags), once per file version."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="promptlab-tag-stats")
+    future = pool.submit(lambda: _open_tag_db(path).stats())
+    pool.shutdown(wait=False)
+    return future
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _probe(path: str, stamp: tuple[int, int, int]) -> bool:
+    """One cheap query: raises when the file is not a readable tag database."""
+    _open_tag_db(path).taxonomies()
+    return True
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -143,13 +156,26 @@ def _presets(path: str, stamp: tuple[int, int, int]) -> tuple:
     return tuple(_open_tag_db(path).presets())
 
 
-def tag_db_stats(db: Any) -> dict | None:
-    """``db.stats()`` (cached per file version), or None after noting why it failed."""
+def tag_db_stats(db: Any, wait: float | None = None) -> dict | None:
+    """``db.stats()`` (cached per file version), or None after noting why it failed.
+
+    Raises ``TimeoutError`` when the figures are not ready within ``wait`` seconds (None: wait)."""
     try:
-        return _stats(str(db.path), _file_stamp(db.path))
+        return _stats(str(db.path), _file_stamp(db.path)).result(timeout=wait)
+    except FutureTimeout as exc:
+        raise TimeoutError("tag statistics are still being computed") from exc
     except Exception as exc:  # a damaged file shows up on first query
         st.session_state["app.tagdb_error"] = f"{type(exc).__name__}: {exc}"
         return None
+
+
+def tag_db_usable(db: Any) -> bool:
+    """Whether the database answers queries (cheap; cached per file version)."""
+    try:
+        return _probe(str(db.path), _file_stamp(db.path))
+    except Exception as exc:  # sqlite3.DatabaseError, tagdb errors: report, keep the app alive
+        st.session_state["app.tagdb_error"] = f"{type(exc).__name__}: {exc}"
+        return False
 
 
 def tag_taxonomy(db: Any, lang: str) -> tuple:
@@ -214,9 +240,14 @@ def render_sidebar(lang: str) -> None:
     sb.caption(t("app.sidebar.status", lang))
     missing: list[tuple[str, str]] = []
     db = tag_db()
-    stats = tag_db_stats(db) if db is not None else None
+    try:
+        stats = tag_db_stats(db, wait=0.3) if db is not None and tag_db_usable(db) else None
+    except TimeoutError:
+        stats = {"tags": None}  # shown on the next run; the first paint does not wait for it
     if stats is None:
         missing.append((t("app.sidebar.no_tagdb", lang, error=tag_db_error()), TAGDB_FIX_COMMAND))
+    elif stats["tags"] is None:
+        sb.markdown(t("app.sidebar.tagdb_counting", lang))
     else:
         total = _stat(stats, "tags", "total", "tag_count")
         sb.markdown(t("app.sidebar.tagdb", lang, count=f"{total:,}" if isinstance(total, int) else "?"))

@@ -9,6 +9,7 @@ STRINGS = {
     "app.page.library": {"en": "Library", "zh": "收藏库"},
     "app.sidebar.status": {"en": "What is available", "zh": "当前可用"},
     "app.sidebar.tagdb": {"en": "Tag database: **{count}** tags", "zh": "标签数据库：**{count}** 个标签"},
+    "app.sidebar.tagdb_counting": {"en": "Tag database: counting…", "zh": "标签数据库：正在统计…"},
     "app.sidebar.models": {
         "en": "Models: {ckpt} checkpoints · {lora} LoRA · {vae} VAE · {emb} embeddings · {taggers} taggers",
         "zh": "模型：{ckpt} 个大模型 · {lora} 个 LoRA · {vae} 个 VAE · {emb} 个嵌入 · {taggers} 个反推模型",

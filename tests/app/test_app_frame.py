@@ -66,6 +66,7 @@ def test_frame_runs_the_build_page_with_sidebar_status(app_test):
     at = app_test("app.py").run()
     assert not at.exception
     assert at.title[0].value == "Build a prompt"
+    at.run()  # the tag count is computed in the background: the first paint never waits for it
     side = "\n".join(m.value for m in at.sidebar.markdown)
     assert re.search(r"Tag database: \*\*[\d,]{3,}\*\* tags", side)
     assert "Models: 0 checkpoints" in side
