@@ -85,15 +85,17 @@ class DiffusersBackend:
         # 1. check inputs before anything expensive
         job = self._plan(params)
         # 2. the model (loaded once, shared)
-        model = self.manager.get(resolve_checkpoint(self.roots, params.model))
+        source = resolve_checkpoint(self.roots, params.model)
         try:
-            with model.lock:
-                if model.pipe is None:  # evicted between get() and the lock
-                    model = self.manager.get(model.source)
-                # 3. LoRAs on the shared modules for this call only
-                with applied_loras(model.pipe, job.loras, family=model.family, model_name=model.name,
-                                   allow_pickle=self.allow_pickle):
-                    return self._run(model, job, on_progress, cancel)
+            while True:
+                model = self.manager.get(source)
+                with model.lock:
+                    if model.pipe is None:  # evicted by another thread between get() and the lock
+                        continue
+                    # 3. LoRAs on the shared modules for this call only
+                    with applied_loras(model.pipe, job.loras, family=model.family, model_name=model.name,
+                                       allow_pickle=self.allow_pickle):
+                        return self._run(model, job, on_progress, cancel)
         except torch.OutOfMemoryError as exc:
             self._recover_memory()
             raise BackendError(

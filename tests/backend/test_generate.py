@@ -89,6 +89,13 @@ def test_hires_fix(backend, upscaler, extra):
     assert plain.image.size == (64, 64)
 
 
+def test_hires_fix_sdxl(backend):
+    for upscaler in ("Latent", "Lanczos"):
+        (result,) = backend.generate(BASE.with_(model="sub/tinyxl", hires_upscale=2.0, hires_upscaler=upscaler,
+                                                denoising_strength=0.6))
+        assert result.image.size == (128, 128)
+
+
 def test_hires_resize(backend):
     (result,) = backend.generate(BASE.with_(hires_resize_x=128, hires_resize_y=96, denoising_strength=0.4))
     assert result.image.size == (128, 96)
