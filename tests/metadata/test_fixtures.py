@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from conftest import shared_path
+from tests.conftest import shared_path
 from promptlab.metadata import read
 
 A1111_FAMILY = {"sd-webui", "forge", "forge-classic", "forge-neo", "reforge", "easy-reforge", "sd-next"}
