@@ -26,6 +26,7 @@ from promptlab.params import GenerationParams
 
 _log = logging.getLogger(__name__)
 MAX_SIDE = 4096
+USES_ENSD = ("Euler a", "DPM2 a")  # A1111's samplers with uses_ensd that exist here
 MAX_IMAGES = 256
 
 
@@ -187,6 +188,9 @@ class DiffusersBackend:
             latents = torch.stack([
                 torch.randn((4, params.height // 8, params.width // 8), generator=g) for g in generators
             ])
+            if params.ensd and job.choice.sampler.name in USES_ENSD:
+                # A1111's "Eta noise seed delta": ancestral noise from seed + ENSD, after the starting noise
+                generators = [torch.Generator("cpu").manual_seed(s + params.ensd) for s in seeds]
             callback = self._callback(on_progress, cancel, first, total_images, steps_total, 0, model.family)
             latent_out = job.hires is not None and job.hires.in_latent_space
             out = call_pipe(

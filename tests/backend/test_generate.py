@@ -43,6 +43,15 @@ def test_batch_members_get_seed_plus_i(backend):
     assert all(r.image.size == (64, 64) for r in job)
 
 
+def test_ensd_changes_ancestral_noise_only(backend):
+    plain = backend.generate(BASE)[0]
+    ensd = backend.generate(BASE.with_(ensd=31337))[0]
+    assert not np.array_equal(pixels(plain), pixels(ensd))
+    assert "ENSD: 31337" in ensd.infotext
+    euler = BASE.with_(sampler="Euler")
+    assert np.array_equal(pixels(backend.generate(euler)[0]), pixels(backend.generate(euler.with_(ensd=31337))[0]))
+
+
 def test_random_seed_is_resolved(backend):
     results = backend.generate(BASE.with_(seed=-1, batch_size=2))
     seeds = [r.params.seed for r in results]
