@@ -25,6 +25,7 @@ from promptlab.paths import MODEL_KINDS, models_root, user_home
 
 LANG_KEY = "ui.lang"
 LIBRARY_PATH_KEY = "library.path"
+INDEX_WARMUP_DELAY_S = 1.5
 MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 
 # Streamlit page files, in navigation order: (slug, file, i18n key, icon)
@@ -94,7 +95,11 @@ def _index_warmup(path: str, stamp: tuple[int, int, int]) -> threading.Event:
         finally:
             done.set()
 
-    threading.Thread(target=work, name="promptlab-tag-index", daemon=True).start()
+    # Started a moment later: the build holds the GIL for seconds on a large database, and the page
+    # that asked for it (and the search box's own files) should reach the browser first.
+    timer = threading.Timer(INDEX_WARMUP_DELAY_S, work)
+    timer.name, timer.daemon = "promptlab-tag-index", True
+    timer.start()
     return done
 
 
