@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-n", "--count", type=int, default=1, help="number of prompts in random mode (default 1)")
     p.add_argument("--seed", type=int, default=-1, help="base seed for random mode; -1 = random (default)")
     p.add_argument("--max", type=int, default=None, help="limit for --all (default 1000)")
-    p.add_argument("--mode", choices=["auto", "variants", "novelai"], default="auto",
+    p.add_argument("--brace-mode", dest="mode", choices=["auto", "variants", "novelai"], default="auto",
                    help="how to read {..}: variants, NovelAI emphasis, or auto-detect (default)")
     p.add_argument("--wildcards", action="append", type=Path, default=None, metavar="DIR",
                    help="wildcard folder (repeatable; an A1111 install or extension folder works too); "

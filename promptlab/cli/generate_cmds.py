@@ -54,6 +54,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for flag, field, kind, text in _PARAM_FLAGS:
         p.add_argument(flag, dest=field, type=kind, default=None, help=text)
     p.add_argument("--out", metavar="DIR", required=True, help="output folder (created if missing)")
+    p.add_argument("--wildcards", action="append", metavar="DIR", default=None,
+                   help="wildcard folder for __name__ (repeatable; default models/wildcards). Variants {a|b} and "
+                   "wildcards are expanded per image: batch count x size walk through them with seed+i")
+    p.add_argument("--brace-mode", choices=("auto", "variants", "novelai"), default="auto",
+                   help="how to read {..}: dynamic-prompt variants, NovelAI emphasis, or detect (default)")
     _add_model_location(p)
     p.add_argument("--device", default="auto", help="auto (default), cuda, cuda:N, mps or cpu")
     p.add_argument("--dtype", default="auto", help="auto (default: fp16 on GPU, fp32 on CPU), fp16, bf16, fp32")
@@ -129,6 +134,7 @@ def run_generate(args: argparse.Namespace) -> int:
                                allow_pickle=args.allow_pickle)
     if params.model is None and not list_models(backend.roots, "checkpoint"):
         raise ModelNotFoundError(_first_run_message(backend.roots, no_checkpoint_message(ModelRoots(backend.roots.models))))
+    jobs = _variant_jobs(params, args)   # before any loading: a bad template fails at once
     bar = None
     if not args.quiet and not args.json:
         from tqdm import tqdm
@@ -147,7 +153,10 @@ def run_generate(args: argparse.Namespace) -> int:
         bar.update(batch * p.total_steps + p.step - bar.n)
 
     try:
-        results = backend.generate(params, on_progress=progress)
+        if len(jobs) == 1:
+            results = backend.generate(params, on_progress=progress)
+        else:
+            results = _generate_variants(backend, jobs, bar, progress)
     finally:
         if bar is not None:
             bar.close()
@@ -159,6 +168,31 @@ def run_generate(args: argparse.Namespace) -> int:
         for path in paths:
             print(path)
     return 0
+
+
+def _variant_jobs(params, args):
+    """One job per image when the prompt holds variants or wildcards (the template goes into the infotext)."""
+    from promptlab import wildcards
+
+    folders = args.wildcards
+    if folders is None:
+        default = wildcards.default_wildcard_folder()
+        folders = [default] if default.is_dir() else None
+    return wildcards.expand_params(params, mode=args.brace_mode, wildcards=folders)
+
+
+def _generate_variants(backend, jobs, bar, progress):
+    from promptlab.backend.pool import BackendPool
+
+    def variant_progress(p) -> None:
+        if p.message:
+            progress(p)
+        elif bar is not None and p.step:
+            bar.total = p.total_steps * p.total_images
+            bar.set_description(f"image {p.image_index + 1}/{p.total_images}")
+            bar.update(p.image_index * p.total_steps + p.step - bar.n)
+
+    return [images[0] for images in BackendPool([backend]).run(jobs, on_progress=variant_progress)]
 
 
 def _first_run_message(roots, message: str) -> str:

@@ -145,8 +145,8 @@ def resolve_mode(template: str, mode: BraceMode | str) -> BraceMode:
     detection = detect_brace_mode(template)
     if detection.ambiguous:
         raise WildcardError(
-            f"Cannot tell how to read the braces: {detection.reason}. Pass mode='variants' "
-            "(--mode variants) or mode='novelai' (--mode novelai)."
+            f"Cannot tell how to read the braces: {detection.reason}. Choose the variants reading "
+            "(--brace-mode variants) or NovelAI emphasis (--brace-mode novelai)."
         )
     return detection.mode
 

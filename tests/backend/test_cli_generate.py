@@ -99,3 +99,34 @@ def test_download_checks_sha256(tmp_path):
         download_checkpoint(tmp_path / "sd", spec=bad)
     assert not (tmp_path / "sd" / "n.safetensors").exists()
     assert not (tmp_path / "sd" / "n.safetensors.part").exists()
+
+
+def test_generate_walks_variants_and_wildcards(models_root, tmp_path, capsys):
+    """Batch count walks through the variants; each PNG holds the prompt used and the template."""
+    from promptlab.metadata import read
+    from promptlab.wildcards import expand
+
+    wildcards = tmp_path / "wc"
+    wildcards.mkdir()
+    (wildcards / "animal.txt").write_text("cat\ndog\nfox\n", encoding="utf-8")
+    template = "a __animal__ in {rain|snow}"
+    code = main(["generate", "--models", str(models_root), "--model", "tiny", "--prompt", template,
+                 "--negative", "{lowres|blurry}", "--steps", "1", "--width", "64", "--height", "64", "--seed", "7",
+                 "--batch-count", "3", "--device", "cpu", "--wildcards", str(wildcards), "--out",
+                 str(tmp_path / "out"), "--json"])
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)
+    expected = expand(template, negative="{lowres|blurry}", count=3, seed=7, wildcards=wildcards)
+    assert [r["seed"] for r in rows] == [7, 8, 9]
+    for row, want in zip(rows, expected):
+        params = read(row["path"]).params
+        assert (params.prompt, params.negative_prompt, params.seed) == (want.prompt, want.negative_prompt, want.seed)
+        assert dict(params.extra)["Template"] == template
+        assert dict(params.extra)["Negative Template"] == "{lowres|blurry}"
+
+
+def test_generate_refuses_ambiguous_braces(models_root, tmp_path, capsys):
+    code = main(["generate", "--models", str(models_root), "--model", "tiny", "--prompt", "{{masterpiece}}, {cat|dog}",
+                 "--steps", "1", "--width", "64", "--height", "64", "--device", "cpu", "--out", str(tmp_path)])
+    assert code == 1
+    assert "--brace-mode" in capsys.readouterr().err
