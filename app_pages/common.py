@@ -80,36 +80,60 @@ def tag_db() -> Any | None:
         return None
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _index_warmup(path: str, stamp: tuple[int, int, int]) -> threading.Event:
-    """Build the search index in the background once per database file version, so that the first
-    paint never waits for it (150k tags take seconds); pages ask ``tag_index_ready``."""
-    db = _open_tag_db(path)
-    done = threading.Event()
+class _IndexWarmup:
+    """Builds a TagDB's search index once, in a background thread. ``start(delay)`` may be called
+    any number of times: a pending delayed start is brought forward when someone needs it now."""
 
-    def work() -> None:
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._running = False
+
+    def _work(self) -> None:
+        with self._lock:
+            if self._running:
+                return
+            self._running = True
         try:
-            db.index()
+            self.db.index()
         except Exception:  # noqa: BLE001 - the page that next uses the index reports the error itself
             pass
         finally:
-            done.set()
+            self.done.set()
 
-    # Started a moment later: the build holds the GIL for seconds on a large database, and the page
-    # that asked for it (and the search box's own files) should reach the browser first.
-    timer = threading.Timer(INDEX_WARMUP_DELAY_S, work)
-    timer.name, timer.daemon = "promptlab-tag-index", True
-    timer.start()
-    return done
+    def start(self, delay: float) -> None:
+        with self._lock:
+            if self._running:
+                return
+            if self._timer is not None:
+                if delay > 0:
+                    return
+                self._timer.cancel()
+            self._timer = threading.Timer(delay, self._work)
+            self._timer.name, self._timer.daemon = "promptlab-tag-index", True
+            self._timer.start()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _index_warmup(path: str, stamp: tuple[int, int, int]) -> _IndexWarmup:
+    return _IndexWarmup(_open_tag_db(path))
 
 
 def tag_index_ready(db: Any, wait: float = 0.5) -> bool:
-    """Whether the search index is built (waits up to ``wait`` seconds, enough for small databases)."""
+    """Whether the search index is built, starting its background build if needed.
+
+    ``wait > 0``: the caller needs it now (build at once, wait up to ``wait`` seconds — enough for
+    small databases). ``wait == 0``: build soon, after the page being drawn reached the browser (the
+    build holds the GIL for seconds on a large database)."""
     try:
         stamp = _file_stamp(db.path)
     except OSError:
         return False
-    return _index_warmup(str(db.path), stamp).wait(wait)
+    warmup = _index_warmup(str(db.path), stamp)
+    warmup.start(INDEX_WARMUP_DELAY_S if wait <= 0 else 0.0)
+    return warmup.done.wait(wait) if wait > 0 else warmup.done.is_set()
 
 
 def tag_db_error() -> str:

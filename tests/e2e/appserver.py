@@ -84,9 +84,14 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
 
 
+SEARCHBOX = "iframe[title='streamlit_searchbox.searchbox']"
+
+
 def searchbox(page):
-    """The tag search box's input (streamlit-searchbox renders in an iframe)."""
-    return page.frame_locator("iframe[title='streamlit_searchbox.searchbox']").locator("input")
+    """The tag search box's input (streamlit-searchbox renders in an iframe). After a pick the page
+    draws a fresh box; the old one stays until that run ends, so wait until there is one."""
+    page.wait_for_function(f"document.querySelectorAll(\"{SEARCHBOX}\").length === 1", timeout=60_000)
+    return page.frame_locator(SEARCHBOX).locator("input")
 
 
 def suggestions(page):
