@@ -118,28 +118,13 @@ def _backends() -> list:
     custom = st.session_state.get("compare.backend")       # a Backend object another page (or a test) placed here
     if custom is not None:
         return custom if isinstance(custom, list) else [custom]
-    where = st.radio(t("compare.backend", L), ["local", "remote"], horizontal=True, key="compare.backend_kind",
-                     format_func=lambda k: t(f"compare.backend_{k}", L))
-    if where == "remote":
-        urls = [u.strip() for u in st.text_area(t("compare.remote_url", L), "http://127.0.0.1:7860",
-                                                key="compare.urls").splitlines() if u.strip()]
-        try:
-            return [_remote_backend(u) for u in urls]
-        except PromptlabError as exc:
-            st.error(str(exc))
-            return []
-    if not (installed("diffusers") and installed("torch")):
+    from app_pages.components import backends_panel
+
+    local_ok = installed("diffusers") and installed("torch")
+    if not local_ok:
         st.info(t("compare.no_backend", L))
-        return []
-    return [_local_backend()]
-
-
-@st.cache_resource(show_spinner=False)
-def _remote_backend(url: str):
-    """One client per server, shared: the server runs one job at a time anyway."""
-    from promptlab.backend.remote_a1111 import RemoteA1111Backend
-
-    return RemoteA1111Backend(url)
+    # this machine and/or servers added by URL (A1111, promptlab serve, ComfyUI), each with its state
+    return backends_panel.render(L, "compare", _local_backend if local_ok else None, include_local=local_ok)
 
 
 @st.cache_resource(show_spinner=False)

@@ -111,9 +111,32 @@ def form_params(model: str | None) -> GenerationParams:
     )
 
 
-def run(backend, params: GenerationParams) -> None:
+def variant_jobs(params: GenerationParams, mode) -> list[GenerationParams]:
+    """Batch count x size walk through {variants} and __wildcards__ (one job per image), else [params]."""
+    from promptlab.wildcards import default_wildcard_folder, expand_params
+
+    folder = default_wildcard_folder()
+    return expand_params(params, mode=mode, wildcards=folder if folder.is_dir() else None)
+
+
+def attach_context(thread) -> None:
+    """Let pool worker threads draw progress on this page."""
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    add_script_run_ctx(thread, get_script_run_ctx())
+
+
+def run(backends: list, params: GenerationParams, mode) -> None:
     from promptlab.backend.diffusers_backend import save_images
     from promptlab.backend.outputs import output_dir
+    from promptlab.backend.pool import BackendPool
+
+    try:
+        jobs = variant_jobs(params, mode)
+    except PromptlabError as exc:
+        st.error(str(exc))
+        return
+    pooled = len(backends) > 1 or len(jobs) > 1
 
     bar = st.progress(0.0, text=t("generate.loading", L))
     # any click reruns the script, which stops the run between two steps (LoRAs are removed on the way out)
@@ -125,15 +148,24 @@ def run(backend, params: GenerationParams) -> None:
             st.warning(p.message)
         if not p.step:
             return
-        batch = p.image_index // max(1, params.batch_size)
-        done = (batch * p.total_steps + p.step) / max(1, p.total_steps * params.batch_count)
+        if pooled:   # one job per image: image_index counts jobs
+            done = (p.image_index * p.total_steps + p.step) / max(1, p.total_steps * p.total_images)
+        else:
+            batch = p.image_index // max(1, params.batch_size)
+            done = (batch * p.total_steps + p.step) / max(1, p.total_steps * params.batch_count)
         bar.progress(min(1.0, done), text=t("generate.progress", L, image=p.image_index + 1, images=p.total_images,
                                             step=p.step, steps=p.total_steps))
         if p.preview is not None:
             preview.image(p.preview, caption=t("generate.preview", L), width=256)
 
     try:
-        results = backend.generate(params, on_progress=on_progress)
+        if not pooled:
+            results = backends[0].generate(params, on_progress=on_progress)
+        elif len(jobs) == 1:
+            results = BackendPool(backends).generate(params, on_progress=on_progress, thread_init=attach_context)
+        else:
+            results = [images[0] for images in
+                       BackendPool(backends).run(jobs, on_progress=on_progress, thread_init=attach_context)]
     except PromptlabError as exc:
         bar.empty()
         st.error(str(exc))
@@ -255,8 +287,13 @@ with st.expander(t("generate.advanced", L)):
     a1.selectbox(t("generate.vae", L), ["Automatic", *models["vae"]], key="generate.vae")
     a2.selectbox(t("generate.emphasis", L), list(EMPHASIS), key="generate.emphasis", help=t("generate.emphasis_help", L))
 
-if st.button(t("generate.run", L), type="primary", key="generate.run", disabled=backend is None):
-    run(backend, form_params(model))
+from app_pages.components import backends_panel, wildcards_panel  # noqa: E402
+
+brace_mode = wildcards_panel.brace_mode(L, S["generate.prompt"], key="generate.brace_mode")
+extra_backends = backends_panel.render(L, "generate", include_local=False)
+chosen = ([backend] if backend is not None else []) + extra_backends
+if st.button(t("generate.run", L), type="primary", key="generate.run", disabled=not chosen):
+    run(chosen, form_params(model), brace_mode)
 
 results = S.get("generate.results") or []
 if results:

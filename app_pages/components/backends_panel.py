@@ -51,13 +51,16 @@ def _state_text(lang: str, state: str | None) -> str:
     return t("backends.state.ok", lang, models=detail) if kind == "ok" else t("backends.state.down", lang, error=detail)
 
 
-def render(lang: str, key: str, local_factory=None) -> list:
-    """Draw the panel; return the Backend objects chosen (local first)."""
+def render(lang: str, key: str, local_factory=None, *, include_local: bool = True) -> list:
+    """Draw the panel; return the Backend objects chosen (local first).
+
+    ``include_local=False`` when the page chooses its main backend itself and the panel only adds servers.
+    """
     remotes: list[RemoteSpec] = st.session_state.setdefault("backends.remote", [])
     states: dict[str, str] = st.session_state.setdefault("backends.state", {})
     backends = []
     with st.expander(t("backends.title", lang), expanded=bool(remotes)):
-        use_local = st.checkbox(t("backends.use_local", lang), value=True, key=f"{key}.backends.local")
+        use_local = include_local and st.checkbox(t("backends.use_local", lang), value=True, key=f"{key}.backends.local")
         for i, spec in enumerate(list(remotes)):
             cols = st.columns([5, 4, 1, 1])
             cols[0].markdown(f"**{t(f'backends.kind.{spec.kind}', lang)}** `{spec.url}`")
@@ -89,7 +92,7 @@ def render(lang: str, key: str, local_factory=None) -> list:
             backends.append(make_client(spec))
         except PromptlabError as exc:
             st.error(t("backends.invalid", lang, error=exc))
-    if not backends:
+    if not backends and include_local:
         st.info(t("backends.none", lang))
     elif len(backends) > 1:
         st.caption(t("backends.spread", lang, count=len(backends)))

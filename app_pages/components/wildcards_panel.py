@@ -21,14 +21,14 @@ from promptlab.wildcards import (
 _MODES = (BraceMode.AUTO, BraceMode.VARIANTS, BraceMode.NOVELAI)
 
 
-def brace_mode(lang: str, prompt: str) -> BraceMode:
+def brace_mode(lang: str, prompt: str, key: str = "build.wildcards.mode") -> BraceMode:
     """The reading of {…} chosen for this prompt, with the active reading shown (never silent)."""
     mode = st.radio(
         t("wildcards.mode", lang),
         _MODES,
         format_func=lambda m: t(f"wildcards.mode.{m.value}", lang),
         horizontal=True,
-        key="build.wildcards.mode",
+        key=key,
     )
     detection = detect_brace_mode(prompt)
     if mode is BraceMode.AUTO and detection.ambiguous:

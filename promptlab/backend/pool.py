@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from promptlab.backend.base import Backend, GeneratedImage, Progress, ProgressCallback
@@ -58,15 +58,22 @@ class BackendPool:
             backend.close()
 
     def generate(self, params: GenerationParams, *, on_progress: ProgressCallback | None = None,
-                 cancel: threading.Event | None = None) -> list[GeneratedImage]:
+                 cancel: threading.Event | None = None,
+                 thread_init: Callable[[threading.Thread], None] | None = None) -> list[GeneratedImage]:
         total = max(1, params.batch_count) * max(1, params.batch_size)
         seed = params.seed if params.seed != -1 else random.randrange(2**32)
         jobs = [replace(params, seed=(seed + i) % 2**32, batch_count=1, batch_size=1) for i in range(total)]
-        return [images[0] for images in self.run(jobs, on_progress=on_progress, cancel=cancel)]
+        return [images[0] for images in self.run(jobs, on_progress=on_progress, cancel=cancel, thread_init=thread_init)]
 
     def run(self, jobs: Sequence[GenerationParams], *, on_progress: ProgressCallback | None = None,
-            cancel: threading.Event | None = None) -> list[list[GeneratedImage]]:
-        """Run independent jobs over the backends; results in job order."""
+            cancel: threading.Event | None = None,
+            thread_init: Callable[[threading.Thread], None] | None = None) -> list[list[GeneratedImage]]:
+        """Run independent jobs over the backends; results in job order.
+
+        With one backend the jobs run on the calling thread. With several, one worker thread per backend
+        runs them; ``thread_init`` is called with each worker before it starts (a UI can attach its
+        context there so ``on_progress`` may draw).
+        """
         cancel = cancel or threading.Event()
         results: list[list[GeneratedImage] | None] = [None] * len(jobs)
         pending = deque(range(len(jobs)))
@@ -111,7 +118,7 @@ class BackendPool:
                         pending.appendleft(job)
                         cond.notify_all()
                     return
-                except PromptlabError as exc:
+                except Exception as exc:  # noqa: BLE001 - any failure of one backend is retried on another
                     with cond:
                         in_flight[0] -= 1
                         state.failures += 1
@@ -119,7 +126,7 @@ class BackendPool:
                         state.errors.append(str(exc))
                         tried.setdefault(job, set()).add(worker)
                         errors[job] = f"{state.name}: {exc}"
-                        if isinstance(exc, BackendError):
+                        if not isinstance(exc, PromptlabError) or isinstance(exc, BackendError):
                             dead.add(worker)   # a failing backend gets no more work in this run
                         alive = [w for w in range(len(self.backends)) if w not in dead and w not in tried[job]]
                         if alive:
@@ -135,12 +142,17 @@ class BackendPool:
                     state.jobs_done += 1
                     cond.notify_all()
 
-        threads = [threading.Thread(target=work, args=(i,), daemon=True, name=f"pool-{i}")
-                   for i in range(len(self.backends))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        if len(self.backends) == 1:
+            work(0)
+        else:
+            threads = [threading.Thread(target=work, args=(i,), daemon=True, name=f"pool-{i}")
+                       for i in range(len(self.backends))]
+            for thread in threads:
+                if thread_init is not None:
+                    thread_init(thread)
+                thread.start()
+            for thread in threads:
+                thread.join()
         if cancel.is_set():
             raise CancelledError(f"Cancelled after {done_count[0]} of {len(jobs)} jobs.")
         missing = [i for i, r in enumerate(results) if r is None]

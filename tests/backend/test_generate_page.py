@@ -107,3 +107,29 @@ def test_no_checkpoint_guidance_in_chinese(monkeypatch, tmp_path):
     at.button(key="generate.download_now").click().run()  # offline here (HF_HUB_OFFLINE): says so, no crash
     assert not at.exception
     assert any("cannot reach the download server" in w.value for w in at.warning)
+
+
+def test_batch_count_walks_through_variants(page, tmp_path, monkeypatch):
+    models = Path(__import__("os").environ["PROMPTLAB_MODELS"])
+    (models / "wildcards").mkdir()
+    (models / "wildcards" / "animal.txt").write_text("cat\ndog\nfox\n", encoding="utf-8")
+    at = page().run()
+    at.text_area(key="generate.prompt").set_value("a __animal__ {in rain|in snow}")
+    _small(at)
+    at.number_input(key="generate.batch_count").set_value(3)
+    at.button(key="generate.run").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    results = at.session_state["generate.results"]
+    assert [r["seed"] for r in results] == [77, 78, 79]
+    assert all("__animal__" not in r["params"].prompt for r in results)
+    assert all(dict(r["params"].extra)["Template"] == "a __animal__ {in rain|in snow}" for r in results)
+
+
+def test_ambiguous_braces_are_reported_not_guessed(page):
+    at = page().run()
+    at.text_area(key="generate.prompt").set_value("{{masterpiece}}, {cat|dog}")
+    _small(at)
+    at.button(key="generate.run").click().run()
+    assert any("--brace-mode" in e.value or "braces" in e.value for e in at.error)
+    assert not at.session_state["generate.results"] if "generate.results" in at.session_state else True

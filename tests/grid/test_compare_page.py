@@ -146,8 +146,11 @@ def test_yaml_spec_can_be_pasted(page):
 
 def test_remote_backend_url_is_checked(page):
     at = page()
-    at.radio(key="compare.backend_kind").set_value("remote").run()
-    at.text_area(key="compare.urls").set_value("gpu-box:7860").run()
+    add = lambda: next(b for b in at.button if b.label == "Add backend")  # noqa: E731
+    at.text_input(key="compare.backends.url").set_value("gpu-box:7860")
+    add().click().run()
     assert "must start with http:// or https://" in at.error[0].value
-    at.text_area(key="compare.urls").set_value("http://127.0.0.1:9").run()
-    assert not at.error and not at.exception
+    at.text_input(key="compare.backends.url").set_value("http://127.0.0.1:9")
+    add().click().run()
+    assert not at.exception
+    assert any("unreachable" in c.value for c in at.caption)   # added, and its state shown
