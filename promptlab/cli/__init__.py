@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "expand_cmds",     # expand
     "grid_cmds",       # grid
     "serve_cmds",      # serve
+    "library_cmds",    # library list/add/history/export/import
 )
 
 
