@@ -20,7 +20,8 @@ Facts this parser relies on (checked against lark by the differential tests):
 * A ``|`` outside an alternation, or a backslash at the end / before a newline, makes
   the whole prompt unparsable: A1111 then uses the prompt unchanged for every step.
 
-The tree is a list of items: ``str`` (verbatim text, emphasis brackets included) or a
+The tree is a list of items: ``str`` (verbatim text, emphasis brackets included), a
+nested item list (the inside of an emphasis group, not copied so deep nesting stays linear) or a
 node tuple ``(SCHEDULED, before | None, after, number_text, number_position)`` /
 ``(ALTERNATE, [option, ...])`` whose branches are item lists again.
 """
@@ -37,8 +38,6 @@ _PLAIN = re.compile(r"(?:[^\\\[\]():|]|\\.)+")
 _STEP_CLOSE = re.compile(
     r"\s*([+-]?(?:[0-9]+[eE][+-]?[0-9]+|(?:[0-9]+\.(?:[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+))\s*\]"
 )
-
-_ONLY_BRACKETS = re.compile(r"[\[\]():]+")
 
 # Frame phases.
 _ROUND = 0        # "(" prompt          -> ")" or ":"
@@ -135,7 +134,7 @@ def analyze(text: str) -> tuple[list | None, dict[int, tuple], int | None]:
         end = i + 1
         if phase == _ROUND:
             if c == ")":
-                result = ["(", *frame.items, ")"]
+                result = ["(", frame.items, ")"]
             elif c == ":":
                 frame.parts.append(frame.items)
                 frame.items = []
@@ -144,10 +143,10 @@ def analyze(text: str) -> tuple[list | None, dict[int, tuple], int | None]:
                 continue
         elif phase == _ROUND_WEIGHT:
             if c == ")":
-                result = ["(", *frame.parts[0], ":", *frame.items, ")"]
+                result = ["(", frame.parts[0], ":", frame.items, ")"]
         elif phase == _SQUARE:
             if c == "]":
-                result = ["[", *frame.items, "]"]
+                result = ["[", frame.items, "]"]
             elif c == "|":
                 frame.parts.append(frame.items)
                 frame.items = []
@@ -204,6 +203,11 @@ def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> tuple[li
     empty construct such as ``[]`` or ``(:)`` counts as literal characters.
     """
     ends = {end: (start, items) for start, (items, end) in done.items()}
+    plain_before = [0]  # number of characters outside []():  before each position
+    count = 0
+    for ch in text:
+        count += ch not in "[]():"
+        plain_before.append(count)
     escaped = set()
     j = text.find("\\")
     while j != -1:
@@ -220,7 +224,7 @@ def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> tuple[li
             if (
                 construct is not None
                 and (run < 2 or run % 2 or _is_alternate(construct[1]))
-                and not _ONLY_BRACKETS.fullmatch(text, construct[0], k)
+                and plain_before[k] != plain_before[construct[0]]
             ):
                 out.append(construct[1])
                 kept.append(construct[0])

@@ -224,7 +224,9 @@ def _walk_nodes(items: list):
     stack = [items]
     while stack:
         for item in stack.pop():
-            if type(item) is not str:
+            if type(item) is list:
+                stack.append(item)
+            elif type(item) is not str:
                 yield item
                 if item[0] == SCHEDULED:
                     if item[1] is not None:
@@ -242,6 +244,9 @@ def _text_at(items: list, step: int, whens: dict[int, int]) -> str:
             if type(item) is str:
                 out.append(item)
                 continue
+            if type(item) is list:
+                stack.append(iter(item))
+                break
             if item[0] == SCHEDULED:
                 branch = item[1] if step <= whens[id(item)] else item[2]
             else:

@@ -145,6 +145,7 @@ def _parse_part(
         warnings.append(PromptWarning(code, message, *span(a, b)))
 
     stack = [_Frame(_ROOT, lo)]
+    open_constructs: list[_Frame] = []  # kept separately: no O(depth) search per token
     net_i = 0
     pos = lo
     while True:
@@ -155,14 +156,18 @@ def _parse_part(
             break
         info = constructs.get(pos)
         if info is not None:
-            stack.append(_Frame(_CONSTRUCT, pos, info))
+            frame = _Frame(_CONSTRUCT, pos, info)
+            stack.append(frame)
+            open_constructs.append(frame)
             pos += 1
             continue
-        construct = _innermost(stack, _CONSTRUCT)
+        construct = open_constructs[-1] if open_constructs else None
         if construct is not None and (pos in construct.info[2] or pos == construct.info[1] - 1):
             while stack[-1] is not construct:  # cannot happen for A1111-valid input; be safe
                 _close_emphasis(stack, False, pos, span, warn)
             pos = _finish_branch(stack, construct, pos, span)
+            if stack[-1] is not construct:
+                open_constructs.pop()
             continue
         m = _TOKEN.match(s, pos, hi)
         tok = m.group(0)
