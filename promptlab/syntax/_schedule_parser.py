@@ -200,7 +200,7 @@ def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> tuple[li
     literal bracket/colon characters right after it has an even length >= 2 (then its
     brackets are literal and the constructs inside it are top-level candidates). An
     alternation is always kept: with literal brackets its ``|`` could not parse. An
-    empty construct such as ``[]`` or ``(:)`` counts as literal characters.
+    empty construct such as ``[]`` or ``(:)`` neither counts in the run nor ends it.
     """
     ends = {end: (start, items) for start, (items, end) in done.items()}
     plain_before = [0]  # number of characters outside []():  before each position
@@ -221,11 +221,12 @@ def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> tuple[li
         c = text[k - 1]
         if c in "[]():" and (k - 1) not in escaped:
             construct = ends.get(k)
-            if (
-                construct is not None
-                and (run < 2 or run % 2 or _is_alternate(construct[1]))
-                and plain_before[k] != plain_before[construct[0]]
-            ):
+            if construct is not None and plain_before[k] == plain_before[construct[0]]:
+                # an empty construct ("[]", "(:)", "([])") is transparent to the run
+                out.append([text[construct[0]:k]])
+                k = construct[0]
+                continue
+            if construct is not None and (run < 2 or run % 2 or _is_alternate(construct[1])):
                 out.append(construct[1])
                 kept.append(construct[0])
                 k = construct[0]

@@ -213,7 +213,8 @@ def get_learned_conditioning_prompt_schedules(
                 has_alternate = True
         if has_alternate:
             boundaries.update(range(1, steps + 1))
-        return [[t, _text_at(tree, t, whens)] for t in sorted(boundaries)]
+        flat: dict[int, list] = {}
+        return [[t, _text_at(tree, t, whens, flat)] for t in sorted(boundaries)]
 
     cache = {prompt: get_schedule(prompt) for prompt in set(prompts)}
     return [cache[prompt] for prompt in prompts]
@@ -236,24 +237,54 @@ def _walk_nodes(items: list):
                     stack.extend(item[1])
 
 
-def _text_at(items: list, step: int, whens: dict[int, int]) -> str:
-    out: list[str] = []
+def _flatten(items: list) -> list:
+    """Nested emphasis lists spliced in and neighbouring strings joined (iterative)."""
+    out: list = []
+    text: list[str] = []
     stack = [iter(items)]
+    while stack:
+        for item in stack[-1]:
+            if type(item) is str:
+                text.append(item)
+            elif type(item) is list:
+                stack.append(iter(item))
+                break
+            else:
+                if text:
+                    out.append("".join(text))
+                    text = []
+                out.append(item)
+        else:
+            stack.pop()
+    if text:
+        out.append("".join(text))
+    return out
+
+
+def _text_at(items: list, step: int, whens: dict[int, int], flat: dict[int, list]) -> str:
+    """The prompt text at ``step``; ``flat`` caches flattened branches across steps."""
+    out: list[str] = []
+    key = id(items)
+    seq = flat.get(key)
+    if seq is None:
+        seq = flat[key] = _flatten(items)
+    stack = [iter(seq)]
     while stack:
         for item in stack[-1]:
             if type(item) is str:
                 out.append(item)
                 continue
-            if type(item) is list:
-                stack.append(iter(item))
-                break
             if item[0] == SCHEDULED:
                 branch = item[1] if step <= whens[id(item)] else item[2]
             else:
                 options = item[1]
                 branch = options[(step - 1) % len(options)]
             if branch:
-                stack.append(iter(branch))
+                key = id(branch)
+                seq = flat.get(key)
+                if seq is None:
+                    seq = flat[key] = _flatten(branch)
+                stack.append(iter(seq))
                 break
         else:
             stack.pop()

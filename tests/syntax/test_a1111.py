@@ -80,6 +80,10 @@ SCHEDULES = [
     ("[b:1]((", 4, None, [[4, "[b:1](("]]),              # Earley's tie-break (see _schedule_parser)
     ("[b:1](((", 4, None, [[1, "((("], [4, "b((("]]),
     ("[b:1] ((", 4, None, [[1, " (("], [4, "b (("]]),
+    ("[b:1][]((x", 4, None, [[4, "[b:1][]((x"]]),        # empty constructs are transparent to that rule
+    ("[b:1][]", 4, None, [[1, "[]"], [4, "b[]"]]),
+    ("[b:1])[])", 4, None, [[4, "[b:1])[])"]]),
+    ("[x|y]((", 2, None, [[1, "x(("], [2, "y(("]]),        # an alternation is always kept
 ]
 
 
