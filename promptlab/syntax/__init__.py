@@ -25,12 +25,15 @@ from promptlab.syntax.ast import (
     Text,
     walk,
 )
+from promptlab.syntax.convert import Conversion, convert
+from promptlab.syntax.items import PromptItem, escape_tag, join_items, set_item_weight, split_items, unescape_tag
 from promptlab.syntax.parser import parse
 from promptlab.syntax.render import render
 from promptlab.syntax.semantics import ScheduleEntry, WeightedPart, a1111_semantics
 
 __all__ = [
-    "Alternate", "Break", "Edit", "Emphasis", "EmphasisKind", "ExtraNetwork", "ParseResult", "Part",
-    "Prompt", "PromptWarning", "ScheduleEntry", "Text", "WeightedPart", "a1111_semantics",
-    "extra_networks", "parse", "render", "walk",
+    "Alternate", "Break", "Conversion", "Edit", "Emphasis", "EmphasisKind", "ExtraNetwork", "ParseResult",
+    "Part", "Prompt", "PromptItem", "PromptWarning", "ScheduleEntry", "Text", "WeightedPart",
+    "a1111_semantics", "convert", "escape_tag", "extra_networks", "join_items", "parse", "render",
+    "set_item_weight", "split_items", "unescape_tag", "walk",
 ]
