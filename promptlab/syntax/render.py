@@ -94,9 +94,12 @@ def _render_seq(nodes, out: list[str], protect_colon: bool) -> None:
                 prefix, value = "\\:" * len(colons), value[len(colons):]
             out.append(prefix + _ESCAPE_ALWAYS.sub(r"\\\1", value))
         elif isinstance(node, Break):
-            if out and out[-1][-1:].isspace():
+            while out and out[-1][-1:].isspace():
                 out[-1] = out[-1].rstrip()
-            out.append(" " if out and out[-1] else "")
+                if not out[-1]:
+                    out.pop()
+            if out:
+                out.append(" ")
             out.append("BREAK ")
         elif isinstance(node, ExtraNetwork):
             out.append("<" + node.kind + ":" + ":".join(node.items) + ">")
