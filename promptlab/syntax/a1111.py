@@ -32,10 +32,10 @@ __all__ = [
 ROUND_MULTIPLIER = 1.1
 SQUARE_MULTIPLIER = 1 / 1.1
 
-# One token per match, in A1111's order of precedence: escapes (a backslash before
-# anything other than ()[]\ is a lone backslash that vanishes), a ':weight)' closer,
-# a run of plain text, or one special character.
-_ATTENTION_TOKEN = re.compile(r"\\[()\[\]\\]?|:\s*([+-]?[.\d]+)\s*\)|[^\\()\[\]:]+|[()\[\]:]")
+# One token per match (the alternatives start with different characters, so their order
+# does not matter): plain text, an escape (a backslash before anything other than ()[]\
+# is a lone backslash that vanishes), a ':weight)' closer, or one special character.
+_ATTENTION_TOKEN = re.compile(r"([^\\()\[\]:]+)|(\\[()\[\]\\]?)|:\s*([+-]?[.\d]+)\s*\)|([()\[\]:])")
 _ATTENTION_SPECIAL = re.compile(r"[\\()\[\]:]")
 _BREAK = re.compile(r"\s*\bBREAK\b\s*")
 
@@ -71,35 +71,42 @@ def parse_prompt_attention(text: str) -> list[list]:
             res[p][1] *= multiplier
 
     for m in _ATTENTION_TOKEN.finditer(text):
-        token = m.group(0)
-        weight = m.group(1)
-        first = token[0]
-        if first == "\\":
-            res.append([token[1:], 1.0])
-        elif token == "(":
-            round_brackets.append(len(res))
-        elif token == "[":
-            square_brackets.append(len(res))
-        elif weight is not None and round_brackets:
+        kind = m.lastindex
+        if kind == 1:  # plain text
+            token = m.group(1)
+            if "BREAK" in token:
+                for i, part in enumerate(_BREAK.split(token)):
+                    if i > 0:
+                        res.append(["BREAK", -1])
+                    res.append([part, 1.0])
+            else:
+                res.append([token, 1.0])
+        elif kind == 2:  # escape, or a lone backslash that vanishes
+            res.append([m.group(2)[1:], 1.0])
+        elif kind == 4:
+            token = m.group(4)
+            if token == "(":
+                round_brackets.append(len(res))
+            elif token == "[":
+                square_brackets.append(len(res))
+            elif token == ")" and round_brackets:
+                multiply_range(round_brackets.pop(), ROUND_MULTIPLIER)
+            elif token == "]" and square_brackets:
+                multiply_range(square_brackets.pop(), SQUARE_MULTIPLIER)
+            else:
+                res.append([token, 1.0])
+        elif round_brackets:  # ":weight)"
+            weight = m.group(3)
             try:
                 value = float(weight)
             except ValueError:
                 raise InvalidInputError(
-                    f"Invalid attention weight {weight!r} at character {m.start(1)}: "
+                    f"Invalid attention weight {weight!r} at character {m.start(3)}: "
                     "write a number such as (word:1.2). A1111 rejects this prompt too."
                 ) from None
             multiply_range(round_brackets.pop(), value)
-        elif token == ")" and round_brackets:
-            multiply_range(round_brackets.pop(), ROUND_MULTIPLIER)
-        elif token == "]" and square_brackets:
-            multiply_range(square_brackets.pop(), SQUARE_MULTIPLIER)
-        elif "BREAK" in token:
-            for i, part in enumerate(_BREAK.split(token)):
-                if i > 0:
-                    res.append(["BREAK", -1])
-                res.append([part, 1.0])
-        else:
-            res.append([token, 1.0])
+        else:  # ":weight)" with no open "(" is plain text
+            res.append([m.group(0), 1.0])
 
     for pos in round_brackets:
         multiply_range(pos, ROUND_MULTIPLIER)
