@@ -8,6 +8,7 @@ jobs the way the webui's Interrupt button does (waiting jobs still run).
 from __future__ import annotations
 
 import itertools
+from collections import deque
 import queue
 import threading
 import time
@@ -52,7 +53,8 @@ class JobQueue:
         self._max_waiting = max_waiting
         self._submit_lock = threading.Lock()
         self._states = [_WorkerState() for _ in backends]
-        self._order: list[int] = []   # job ids in the order they started (for tests and the log)
+        # ids of the most recent jobs in the order they started (bounded: a server runs for weeks)
+        self._order: deque[int] = deque(maxlen=10_000)
         self._workers = [
             threading.Thread(target=self._work, args=(b, s), daemon=True, name=f"jobqueue-{i}")
             for i, (b, s) in enumerate(zip(backends, self._states))
