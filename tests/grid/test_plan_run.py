@@ -163,7 +163,20 @@ def test_several_backends_share_work_and_retry_failures_elsewhere():
 def test_backend_pool_members_are_scheduled_by_the_grid():
     from promptlab.backend.pool import BackendPool
 
-    a, b = DrawBackend("a"), DrawBackend("b")
+    b_started = threading.Event()
+
+    class Waiting(DrawBackend):      # "a" waits until "b" has made an image, so both surely get work
+        def generate(self, params, **kw):
+            b_started.wait(10)
+            return super().generate(params, **kw)
+
+    class Signalling(DrawBackend):
+        def generate(self, params, **kw):
+            out = super().generate(params, **kw)
+            b_started.set()
+            return out
+
+    a, b = Waiting("a"), Signalling("b")
     run = run_grid(make_plan(spec_2x3(z={"type": "seed", "values": "1-2"})), BackendPool([a, b]))
     assert run.counts()["done"] == 12 and {r.backend for r in run.results} == {"a", "b"}
 
