@@ -113,10 +113,9 @@ def form_params(model: str | None) -> GenerationParams:
 
 def variant_jobs(params: GenerationParams, mode) -> list[GenerationParams]:
     """Batch count x size walk through {variants} and __wildcards__ (one job per image), else [params]."""
-    from promptlab.wildcards import default_wildcard_folder, expand_params
+    from promptlab.wildcards import expand_params
 
-    folder = default_wildcard_folder()
-    return expand_params(params, mode=mode, wildcards=folder if folder.is_dir() else None)
+    return expand_params(params, mode=mode)   # wildcards from models/wildcards
 
 
 def attach_context(thread) -> None:

@@ -43,17 +43,17 @@ def render(lang: str, prompt: str, negative_prompt: str = "") -> None:
     with st.expander(t("wildcards.title", lang), expanded=False):
         folder = default_wildcard_folder()
         mode = brace_mode(lang, prompt)
-        _preview(lang, prompt, negative_prompt, mode, folder)
+        _preview(lang, prompt, negative_prompt, mode)
         _files(lang, folder)
 
 
-def _preview(lang: str, prompt: str, negative: str, mode: BraceMode, folder) -> None:
+def _preview(lang: str, prompt: str, negative: str, mode: BraceMode) -> None:
     cols = st.columns(3)
     count = cols[0].number_input(t("wildcards.count", lang), 1, 100, 5, key="build.wildcards.count")
     seed = cols[1].number_input(t("wildcards.seed", lang), -1, 2**32 - 1, -1, key="build.wildcards.seed")
     combinatorial = cols[2].toggle(t("wildcards.combinatorial", lang), key="build.wildcards.all")
     try:
-        source = WildcardSource.from_paths(folder) if folder.is_dir() else WildcardSource()
+        source = WildcardSource.from_paths(None)   # models/wildcards, read once for count and expand
         total = count_combinations(prompt, mode=mode, wildcards=source)
         st.caption(t("wildcards.combinations", lang, count=f"{total:,}"))
         if total <= 1 and "__" not in prompt and not negative:

@@ -45,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
     if args.matrix:
         rows = [{"prompt": text} for text in wc.prompt_matrix(template)]
         return _print(rows, args.json)
-    folders = args.wildcards or ([wc.default_wildcard_folder()] if wc.default_wildcard_folder().is_dir() else None)
     expansions = wc.expand(
         template,
         negative=args.negative,
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         count=args.count,
         seed=args.seed,
         max_count=args.max or wc.DEFAULT_MAX_COUNT,
-        wildcards=folders,
+        wildcards=args.wildcards,   # None: models/wildcards
     )
     rows = []
     for e in expansions:

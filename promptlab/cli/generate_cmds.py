@@ -174,11 +174,7 @@ def _variant_jobs(params, args):
     """One job per image when the prompt holds variants or wildcards (the template goes into the infotext)."""
     from promptlab import wildcards
 
-    folders = args.wildcards
-    if folders is None:
-        default = wildcards.default_wildcard_folder()
-        folders = [default] if default.is_dir() else None
-    return wildcards.expand_params(params, mode=args.brace_mode, wildcards=folders)
+    return wildcards.expand_params(params, mode=args.brace_mode, wildcards=args.wildcards)  # None: models/wildcards
 
 
 def _generate_variants(backend, jobs, bar, progress):

@@ -53,8 +53,10 @@ class WildcardSource:
 
     @classmethod
     def from_paths(cls, paths: Iterable[Path | str] | Path | str | None) -> WildcardSource:
+        """Explicit folders (each must exist); ``None``: the user's ``models/wildcards`` when it exists."""
         if paths is None:
-            return cls(())
+            default = default_wildcard_folder()
+            return cls((default,) if default.is_dir() else ())
         if isinstance(paths, (str, Path)):
             paths = [paths]
         resolved = []
@@ -76,6 +78,10 @@ def _a1111_wildcard_folder(path: Path) -> Path:
         if candidate.is_dir():
             return candidate
     return path
+
+
+def as_source(wildcards: WildcardSource | Iterable[Path | str] | Path | str | None) -> WildcardSource:
+    return wildcards if isinstance(wildcards, WildcardSource) else WildcardSource.from_paths(wildcards)
 
 
 def default_wildcard_folder() -> Path:
@@ -161,10 +167,10 @@ def _parse(template: str, mode: BraceMode):
 
 
 def count_combinations(template: str, *, mode: BraceMode | str = BraceMode.AUTO,
-                       wildcards: WildcardSource | None = None) -> int:
+                       wildcards: WildcardSource | Iterable[Path | str] | Path | str | None = None) -> int:
     """Number of distinct prompts combinatorial mode would produce (exact for variants and wildcards)."""
     resolved = resolve_mode(template, mode)
-    source = wildcards or WildcardSource()
+    source = as_source(wildcards)
     return _Counter(_manager(source), resolved).count(_parse(template, resolved), ())
 
 
@@ -237,8 +243,7 @@ def expand(
     Negative prompts may hold variants too: in random mode they are sampled with the same seed; in
     combinatorial mode every prompt is paired with every negative.
     """
-    source = wildcards if isinstance(wildcards, WildcardSource) else WildcardSource.from_paths(wildcards)
-    manager = _manager(source)
+    manager = _manager(as_source(wildcards))
     pos_mode, neg_mode = resolve_mode(template, mode), resolve_mode(negative, mode)
     # Count first: finds missing wildcards and loops before any sampling, and bounds the work.
     total = _Counter(manager, pos_mode).count(_parse(template, pos_mode), ())

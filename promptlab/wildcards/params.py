@@ -8,7 +8,7 @@ from pathlib import Path
 
 from promptlab.params import GenerationParams
 from promptlab.wildcards.braces import BraceMode
-from promptlab.wildcards.engine import WildcardSource, count_combinations, expand
+from promptlab.wildcards.engine import WildcardSource, as_source, count_combinations, expand
 
 WILDCARD_MARK = "__"
 
@@ -37,7 +37,7 @@ def expand_params(
     keys the Dynamic Prompts extension writes), so the image says both what was asked and what was used.
     A prompt without variants or wildcards comes back unchanged as a single entry.
     """
-    source = wildcards if isinstance(wildcards, WildcardSource) else WildcardSource.from_paths(wildcards)
+    source = as_source(wildcards)
     if not (has_dynamic_syntax(params.prompt, mode, source) or has_dynamic_syntax(params.negative_prompt, mode, source)):
         return [params]
     total = max(1, params.batch_count) * max(1, params.batch_size)

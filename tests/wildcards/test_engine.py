@@ -221,3 +221,19 @@ def test_edited_wildcard_file_is_seen_by_the_next_call(wildcard_dir):
     assert set(prompts(expand("__color__", combinatorial=True, wildcards=wildcard_dir))) == {"red", "blue", "green"}
     (wildcard_dir / "color.txt").write_text("violet\n", encoding="utf-8")
     assert prompts(expand("__color__", combinatorial=True, wildcards=wildcard_dir)) == ["violet"]
+
+
+def test_default_folder_is_models_wildcards(tmp_path, monkeypatch):
+    """No folder given: every caller (CLI, pages, grid axes) reads models/wildcards when it exists."""
+    from promptlab.grid import parse_axis
+
+    (tmp_path / "wildcards").mkdir()
+    (tmp_path / "wildcards" / "season.txt").write_text("spring\nwinter\n", encoding="utf-8")
+    monkeypatch.setenv("PROMPTLAB_MODELS", str(tmp_path))
+    assert prompts(expand("__season__", combinatorial=True)) == ["spring", "winter"]
+    assert count_combinations("__season__ {a|b}") == 4
+    axis = parse_axis({"type": "wildcard", "wildcard": "season"})
+    assert [v.label for v in axis.values] == ["spring", "winter"]
+    monkeypatch.setenv("PROMPTLAB_MODELS", str(tmp_path / "elsewhere"))   # no folder: no wildcards, clear error
+    with pytest.raises(WildcardError, match="__season__ not found"):
+        expand("__season__")
