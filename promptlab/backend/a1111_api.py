@@ -51,6 +51,21 @@ _SETTINGS = {
 }
 
 
+def model_key(name: str) -> str:
+    """Compare model names the way users write them: ``sub/model.safetensors [abc123]`` == ``model``."""
+    name = name.split(" [", 1)[0].replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, ext = name.rpartition(".")
+    return (stem if dot and ext.lower() in ("safetensors", "ckpt", "pt", "pth", "bin") else name).lower()
+
+
+def match_model_name(name: str, known: list[str]) -> str | None:
+    """The entry of a server's model list that ``name`` means: exact first, then by ``model_key``."""
+    if name in known:
+        return name
+    key = model_key(name)
+    return next((k for k in known if model_key(k) == key), None)
+
+
 def hires_enabled(params: GenerationParams) -> bool:
     return bool(params.hires_upscale or params.hires_resize_x or params.hires_resize_y)
 

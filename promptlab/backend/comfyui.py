@@ -17,6 +17,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+from promptlab.backend.a1111_api import match_model_name
 from promptlab.backend.base import GeneratedImage, Progress, ProgressCallback
 from promptlab.backend.comfyui_workflow import SAMPLERS, build_txt2img
 from promptlab.errors import BackendError, CancelledError, InvalidInputError, missing_dependency
@@ -126,10 +127,9 @@ class ComfyUIBackend:
             raise BackendError("The ComfyUI server lists no checkpoints (models/checkpoints is empty).")
         if not model:
             return models[0]
-        for candidate in models:
-            stem = candidate.rsplit(".", 1)[0]
-            if model in (candidate, stem) or stem.rsplit("/", 1)[-1] == model.rsplit(".", 1)[0]:
-                return candidate
+        match = match_model_name(model, models)
+        if match is not None:
+            return match
         raise BackendError(f"ComfyUI has no checkpoint {model!r}. It has: {', '.join(models[:30])}.")
 
     def _run(self, workflow, params, index, total, on_progress, cancel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from promptlab.backend.a1111_api import match_model_name
 from promptlab.errors import InvalidInputError
 from promptlab.params import GenerationParams
 
@@ -80,10 +81,9 @@ def sampler_and_scheduler(sampler: str, schedule_type: str | None) -> tuple[str,
 def _lora_file(name: str, known: list[str] | None) -> str:
     if not known:
         return name if "." in name.rsplit("/", 1)[-1] else f"{name}.safetensors"
-    for candidate in known:
-        stem = candidate.rsplit(".", 1)[0]
-        if candidate == name or stem == name or stem.rsplit("/", 1)[-1] == name:
-            return candidate
+    match = match_model_name(name, known)
+    if match is not None:
+        return match
     raise InvalidInputError(f"The ComfyUI server has no LoRA {name!r}. It has: {', '.join(known[:30])}.")
 
 

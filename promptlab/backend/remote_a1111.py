@@ -17,19 +17,12 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from promptlab.backend.a1111_api import payload_from_params
+from promptlab.backend.a1111_api import match_model_name, payload_from_params
 from promptlab.backend.base import GeneratedImage, Progress, ProgressCallback
 from promptlab.errors import BackendError, CancelledError, InvalidInputError, missing_dependency
 from promptlab.params import GenerationParams
 
 RETRYABLE_STATUS = (502, 503, 504)
-
-
-def model_key(name: str) -> str:
-    """Compare checkpoint names the way users write them: ``sub/model.safetensors [abc123]`` == ``model``."""
-    name = name.split(" [", 1)[0].replace("\\", "/").rsplit("/", 1)[-1]
-    stem, dot, ext = name.rpartition(".")
-    return (stem if dot and ext.lower() in ("safetensors", "ckpt", "pt", "bin") else name).lower()
 
 
 class RemoteA1111Backend:
@@ -181,9 +174,7 @@ class RemoteA1111Backend:
         if not model or model == self._current_model:
             return
         titles = self.list_models()
-        match = next((t for t in titles if t == model), None) or next(
-            (t for t in titles if model_key(t) == model_key(model)), None
-        )
+        match = match_model_name(model, titles)
         if match is None:
             raise BackendError(f"{self.name} has no checkpoint {model!r}. It has: {', '.join(titles) or 'none'}.")
         self.set_options({"sd_model_checkpoint": match})

@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Any
 
-from promptlab.backend.a1111_api import params_from_payload
+from promptlab.backend.a1111_api import match_model_name, params_from_payload
 from promptlab.backend.base import Backend
 from promptlab.backend.jobqueue import JobQueue, QueueFullError
 from promptlab.errors import CancelledError, PromptlabError, missing_dependency
@@ -235,11 +235,8 @@ def create_app(backends: list[Backend], config: ServerConfig = ServerConfig()):
         values = body.model_dump()
         model = values.get("sd_model_checkpoint")
         if model is not None:
-            from promptlab.backend.remote_a1111 import model_key
-
             known = primary.list_models()
-            match = next((k for k in known if k == model), None) or next(
-                (k for k in known if model_key(k) == model_key(model)), None)
+            match = match_model_name(model, known)
             if match is None:
                 raise _validation_error("sd_model_checkpoint", f"unknown checkpoint; known: {', '.join(known) or 'none'}")
             state["sd_model_checkpoint"] = match

@@ -197,3 +197,15 @@ def test_cli_refuses_open_bind_without_auth(capsys):
 
     assert main(["serve", "--host", "0.0.0.0"]) == 1
     assert "--api-auth" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [("beta.safetensors", "beta.safetensors"), ("beta", "beta.safetensors"), ("alpha", "anime/alpha.safetensors"),
+     ("anime/alpha.safetensors [1234abcd]", "anime/alpha.safetensors"), ("gamma", None)],
+    ids=["exact", "stem", "in-folder", "title-with-hash", "unknown"],
+)
+def test_model_names_are_matched_as_users_write_them(name, expected):
+    from promptlab.backend.a1111_api import match_model_name
+
+    assert match_model_name(name, ["anime/alpha.safetensors", "beta.safetensors"]) == expected
