@@ -30,6 +30,14 @@ class BackendState:
     errors: list[str] = field(default_factory=list)
 
 
+def _common(lists) -> list[str]:
+    """Entries every list has, in the first list's order."""
+    common: list[str] | None = None
+    for names in lists:
+        common = list(names) if common is None else [n for n in common if n in names]
+    return common or []
+
+
 class BackendPool:
     def __init__(self, backends: Sequence[Backend], *, name: str = "pool") -> None:
         if not backends:
@@ -40,18 +48,10 @@ class BackendPool:
 
     def list_models(self) -> list[str]:
         """Models every backend has (a job may land on any of them)."""
-        common: list[str] | None = None
-        for backend in self.backends:
-            models = backend.list_models()
-            common = models if common is None else [m for m in common if m in models]
-        return common or []
+        return _common(b.list_models() for b in self.backends)
 
     def list_samplers(self) -> list[str]:
-        common: list[str] | None = None
-        for backend in self.backends:
-            samplers = backend.list_samplers()
-            common = samplers if common is None else [s for s in common if s in samplers]
-        return common or []
+        return _common(b.list_samplers() for b in self.backends)
 
     def close(self) -> None:
         for backend in self.backends:

@@ -71,3 +71,11 @@ def test_remote_backend_killed_mid_batch_its_jobs_finish_elsewhere(serve):
     params = GenerationParams(steps=10, seed=1, batch_count=24, width=64, height=64)
     images = BackendPool([remote_fast, remote_doomed]).generate(params)
     assert [im.params.seed for im in images] == list(range(1, 25))
+
+
+def test_pool_lists_what_every_backend_has():
+    a = PaintBackend("a", models=("x.safetensors", "y.safetensors"))
+    b = PaintBackend("b", models=("y.safetensors", "z.safetensors"))
+    pool = BackendPool([a, b])
+    assert pool.list_models() == ["y.safetensors"]
+    assert pool.list_samplers() == ["Euler a", "Euler", "DPM++ 2M"]
