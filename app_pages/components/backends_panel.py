@@ -1,7 +1,8 @@
 """Choose where images are made: this machine and/or servers added by URL, with their state.
 
 Shared by the Generate and Compare pages. The list lives in ``st.session_state["backends.remote"]``
-(per user; credentials never go into a shared cache); client objects are rebuilt per run, which is cheap.
+(per user; credentials never go into a shared cache). One client per server is kept in the session, so
+reruns do not open a new connection pool each time.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def render(lang: str, key: str, local_factory=None, *, include_local: bool = Tru
     """
     remotes: list[RemoteSpec] = st.session_state.setdefault("backends.remote", [])
     states: dict[str, str] = st.session_state.setdefault("backends.state", {})
+    clients: dict[RemoteSpec, object] = st.session_state.setdefault("backends.clients", {})
     backends = []
     with st.expander(t("backends.title", lang), expanded=bool(remotes)):
         use_local = include_local and st.checkbox(t("backends.use_local", lang), value=True, key=f"{key}.backends.local")
@@ -71,6 +73,9 @@ def render(lang: str, key: str, local_factory=None, *, include_local: bool = Tru
             if cols[3].button(t("backends.remove", lang), key=f"{key}.backends.remove.{i}"):
                 remotes.remove(spec)
                 states.pop(spec.url, None)
+                client = clients.pop(spec, None)
+                if client is not None:
+                    client.close()
                 st.rerun()
         with st.form(f"{key}.backends.form", clear_on_submit=True, border=False):
             cols = st.columns([2, 4, 3])
@@ -89,7 +94,9 @@ def render(lang: str, key: str, local_factory=None, *, include_local: bool = Tru
             st.error(str(exc))
     for spec in remotes:
         try:
-            backends.append(make_client(spec))
+            if spec not in clients:
+                clients[spec] = make_client(spec)
+            backends.append(clients[spec])
         except PromptlabError as exc:
             st.error(t("backends.invalid", lang, error=exc))
     if not backends and include_local:

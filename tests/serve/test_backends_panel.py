@@ -34,6 +34,9 @@ def test_add_check_and_remove_a_server(serve):
     add_button(at).click().run()
     assert at.session_state["chosen"] == [server.url]
     assert any("online — 2 models" in c.value for c in at.caption)
+    client = at.session_state["backends.clients"][at.session_state["backends.remote"][0]]
+    at.run()
+    assert at.session_state["backends.clients"][at.session_state["backends.remote"][0]] is client  # reused
     at.button(key="gen.backends.remove.0").click().run()
     assert at.session_state["chosen"] == []
 
