@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed-$(EXTRAS)
 	@echo "promptlab: opening http://localhost:$(PORT)"
-	$(BIN)/python -m streamlit run app.py --server.headless true --server.address 127.0.0.1 \
+	$(BIN)/python -m streamlit run app_server.py --server.headless true --server.address 127.0.0.1 \
 		--server.port $(PORT) --browser.gatherUsageStats false
 
 # Debian's Chromium for the real-browser test (Playwright cannot download its own browser here).

@@ -11,5 +11,5 @@ navigation = st.navigation(
     [st.Page(path, title=t(key, language), icon=icon, url_path=slug, default=slug == "build")
      for slug, path, key, icon in PAGES]
 )
-render_sidebar(language)
 navigation.run()
+render_sidebar(language)  # after the page: the page reaches the browser first

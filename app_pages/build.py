@@ -24,9 +24,10 @@ if pending:
     st.toast(t("build.received", L))
 for field, key in FIELDS.items():
     st.session_state.setdefault(key, "")
-for field, name in st.session_state.pop(TO_ADD_KEY, []):
+for field, name, *kind in st.session_state.pop(TO_ADD_KEY, []):
     key = FIELDS.get(field, "build.prompt")
-    new_text, added = add_to_prompt(st.session_state[key], tag_to_prompt(name, underscores=st.session_state.get("build.underscores", False)))
+    text = name if kind == ["text"] else tag_to_prompt(name, underscores=st.session_state.get("build.underscores", False))
+    new_text, added = add_to_prompt(st.session_state[key], text)
     st.session_state[key] = new_text
     if not added:
         st.toast(t("build.already_there", L, tag=name))
@@ -46,7 +47,7 @@ has_chips = any(st.session_state[key].strip() for key in FIELDS.values())
 indexed = db if db is not None and tag_index_ready(db, wait=0.5 if has_chips else 0.0) else None
 if db is not None and indexed is None and has_chips:
     notice.caption(t("build.indexing", L))
-search_box(db, L)
+search_box(L)
 
 left, right = st.columns([3, 2], gap="large")
 with left:

@@ -68,10 +68,16 @@ def _open_tag_db(path: str) -> Any:
     return tagdb.open_db(Path(path), readonly=True)
 
 
+def shared_tag_db() -> Any:
+    """The process-wide read-only TagDB (raises when it cannot be opened). Safe outside a script run:
+    the tag-search endpoint shares it, and its search index, with every session."""
+    return _open_tag_db(str(tag_db_path()))
+
+
 def tag_db() -> Any | None:
     """The shared read-only TagDB, or None when it cannot be opened (the reason is in tag_db_error())."""
     try:
-        return _open_tag_db(str(tag_db_path()))
+        return shared_tag_db()
     except (PromptlabError, ImportError, OSError, ValueError, RuntimeError) as exc:
         st.session_state["app.tagdb_error"] = str(exc)
         return None
@@ -121,18 +127,18 @@ def _index_warmup(path: str, stamp: tuple[int, int, int]) -> _IndexWarmup:
     return _IndexWarmup(_open_tag_db(path))
 
 
-def tag_index_ready(db: Any, wait: float = 0.5) -> bool:
+def tag_index_ready(db: Any, wait: float = 0.5, *, delay: float = INDEX_WARMUP_DELAY_S) -> bool:
     """Whether the search index is built, starting its background build if needed.
 
     ``wait > 0``: the caller needs it now (build at once, wait up to ``wait`` seconds — enough for
-    small databases). ``wait == 0``: build soon, after the page being drawn reached the browser (the
-    build holds the GIL for seconds on a large database)."""
+    small databases). ``wait == 0``: build in ``delay`` seconds, after the page being drawn reached
+    the browser (loading holds the GIL for ~0.5 s on 140k tags, building for seconds)."""
     try:
         stamp = _file_stamp(db.path)
     except OSError:
         return False
     warmup = _index_warmup(str(db.path), stamp)
-    warmup.start(INDEX_WARMUP_DELAY_S if wait <= 0 else 0.0)
+    warmup.start(delay if wait <= 0 else 0.0)
     return warmup.done.wait(wait) if wait > 0 else warmup.done.is_set()
 
 

@@ -36,17 +36,20 @@ def _send_to_generate(prompt: str, negative: str, params: str | None) -> None:
     st.switch_page(PAGE["generate"])
 
 
+# A damaged or locked library: say so and draw nothing else (no st.stop: app.py draws the sidebar
+# after the page).
+usable = True
 try:
     lib.labels()
 except LibraryCorruptError as exc:
+    usable = False
     st.error(str(exc))
     if st.button(t("library.quarantine", L), key="library.quarantine", type="primary"):
         moved = quarantine(lib.path)
         st.success(t("library.quarantined", L, path=moved))
-    st.stop()
 except PromptlabError as exc:
+    usable = False
     st.error(str(exc))
-    st.stop()
 
 
 
@@ -141,6 +144,7 @@ def _render() -> None:
 
 
 try:
-    _render()
+    if usable:
+        _render()
 except PromptlabError as exc:  # locked or damaged mid-session: say so; the file is left as it was
     st.error(str(exc))

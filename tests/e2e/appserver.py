@@ -54,12 +54,14 @@ class AppServer:
                 self.process.wait(timeout=10)
 
 
-def start_app(home: Path, models: Path, *, timeout: float = 90.0) -> AppServer:
+def start_app(home: Path, models: Path, *, timeout: float = 90.0, script: str = "app_server.py") -> AppServer:
+    """Start what `make run` serves (``app_server.py``: the app and its tag-search endpoint), or
+    ``script="app.py"`` (the app alone: the search box then asks through Streamlit)."""
     port = free_port()
     env = {**os.environ, "PROMPTLAB_HOME": str(home), "PROMPTLAB_MODELS": str(models),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     log = home / "streamlit.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     started = time.perf_counter()
@@ -84,15 +86,14 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
 
 
-SEARCHBOX = "iframe[title='streamlit_searchbox.searchbox']"
+SEARCHBOX = "input.pl-ts-input"       # the tag search box (our v2 component, in a shadow root)
+SUGGESTION = ".pl-ts-option"
 
 
 def searchbox(page):
-    """The tag search box's input (streamlit-searchbox renders in an iframe). After a pick the page
-    draws a fresh box; the old one stays until that run ends, so wait until there is one."""
-    page.wait_for_function(f"document.querySelectorAll(\"{SEARCHBOX}\").length === 1", timeout=60_000)
-    return page.frame_locator(SEARCHBOX).locator("input")
+    """The tag search box's input. Playwright's CSS selectors reach into the component's shadow root."""
+    return page.locator(SEARCHBOX)
 
 
 def suggestions(page):
-    return page.frame_locator("iframe[title='streamlit_searchbox.searchbox']").locator("[id*='-option-']")
+    return page.locator(SUGGESTION)
