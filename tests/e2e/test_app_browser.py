@@ -89,6 +89,14 @@ def test_build_read_and_switch_language(page, app, tmp_path):
     expect(page.get_by_text(re.compile(r"Tokens: 4/75"))).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "build.png"), full_page=True)
 
+    # Shift+Enter adds the text as typed (weights, LoRA), not the first suggestion.
+    box = searchbox(page)
+    box.press_sequentially("(masterpiece:1.2)", delay=20)
+    suggestions(page).first.wait_for(state="visible")
+    box.press("Shift+Enter")
+    expect(prompt).to_have_value("1girl, solo, (masterpiece:1.2)")
+    expect(box).to_have_value("")
+
     # Editing by hand updates the chips and counter; an unbalanced bracket is flagged.
     prompt.fill("1girl, solo, (smile:1.2")
     prompt.press("Control+Enter")
@@ -107,3 +115,44 @@ def test_build_read_and_switch_language(page, app, tmp_path):
     expect(page.get_by_role("heading", name="读取图片信息")).to_be_visible()
     expect(page.get_by_role("link", name="构建提示词")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "read-zh.png"), full_page=True)
+
+
+def test_search_endpoint_answers_and_survives_bad_parameters(app):
+    """The endpoint the box asks on every keystroke, over real HTTP on the server `make run` starts."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    def get(**params):
+        with urllib.request.urlopen(f"{app.url}/api/tags/search?{urllib.parse.urlencode(params)}", timeout=30) as resp:
+            assert resp.status == 200 and resp.headers["Content-Type"].startswith("application/json")
+            return json.load(resp)
+
+    answer = get(q="1gir")
+    while answer["ready"] is False:  # the search index loads in the background after start-up
+        answer = get(q="1gir")
+    assert answer["items"][0]["name"] == "1girl" and answer["error"] is None
+    assert get(q="单人", lang="zh")["items"][0]["name"] == "solo"
+    odd = get(q="x" * 5000 + "(", lang="klingon", cats="1,,zz", limit="-7")
+    assert odd["error"] is None and len(odd["query"]) == 200
+    assert get(q="")["items"] == []
+
+
+def test_search_box_without_the_endpoint_asks_through_streamlit(page, tmp_path):
+    """`streamlit run app.py` (no endpoint): the box falls back to a fragment rerun per query."""
+    from playwright.sync_api import expect
+
+    home, models = tmp_path / "home", tmp_path / "models"
+    home.mkdir()
+    models.mkdir()
+    server = start_app(home, models, script="app.py")
+    plain = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        plain.set_default_timeout(30_000)
+        plain.goto(server.url)
+        expect(plain.get_by_role("heading", name="Build a prompt")).to_be_visible(timeout=60_000)
+        _pick(plain, "1gir", "1girl")
+        expect(plain.get_by_role("textbox", name="Prompt", exact=True)).to_have_value("1girl")
+    finally:
+        plain.close()
+        server.close()
