@@ -4,7 +4,7 @@
 (b) a ViT-B/16-shaped 448x448 model with random weights: the compute a user's CPU faces;
 (c) the same as (b) on the CUDA provider when onnxruntime-gpu and a GPU are present.
 
-    .venv/bin/python benchmarks/bench_caption.py [--images 500] [--vit-images 48] [--batch-size 8]
+    .venv/bin/python benchmarks/bench_caption.py [--images 500] [--vit-images 48] [--batch-size auto]
 
 Both sides use the same tagger object and the same pre/post-processing code; the naive side calls
 prepare -> predict([one]) -> postprocess -> write per image. Figures vary with machine load.
@@ -26,6 +26,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from promptlab.interrogate import CaptionOptions, ExistingPolicy, caption_folder, load_tagger  # noqa: E402
+from promptlab.interrogate.caption import parse_batch_size  # noqa: E402
 from promptlab.interrogate.testing import build_vit_tagger, make_wd_tagger, write_selected_tags  # noqa: E402
 
 NUM_LABELS = 10861  # wd-*-tagger-v3 label count
@@ -59,24 +60,26 @@ def naive(tagger, paths: list[Path], options) -> float:
     return time.perf_counter() - start
 
 
-def pipeline(tagger, folder: Path, options, batch_size: int, workers: int) -> float:
+def pipeline(tagger, folder: Path, options, batch_size: int | str, workers: int | None):
     caption_options = CaptionOptions(existing=ExistingPolicy.OVERWRITE, batch_size=batch_size, workers=workers,
                                      restart=True)
     report = caption_folder(folder, tagger, options, caption_options)
     assert not report.failed, report.failed
-    return report.seconds
+    return report
 
 
-def compare(title: str, tagger, folder: Path, paths: list[Path], batch_size: int, workers: int) -> None:
+def compare(title: str, tagger, folder: Path, paths: list[Path], batch_size: int | str,
+            workers: int | None) -> None:
     options = tagger.default_options()
     naive(tagger, paths[:2], options)  # warm-up (arena allocation)
     t_naive = naive(tagger, paths, options)
-    t_pipe = pipeline(tagger, folder, options, batch_size, workers)
+    report = pipeline(tagger, folder, options, batch_size, workers)
+    t_pipe = report.seconds
     n = len(paths)
     print(f"{title}: {n} images on {tagger.providers.provider}")
     print(f"  naive loop : {n / t_naive:8.2f} images/s ({t_naive:.1f} s)")
-    threads = workers or CaptionOptions().decode_threads
-    print(f"  pipeline   : {n / t_pipe:8.2f} images/s ({t_pipe:.1f} s, batch {batch_size}, {threads} decode threads)")
+    print(f"  pipeline   : {n / t_pipe:8.2f} images/s ({t_pipe:.1f} s, {report.decode_threads} decode threads)")
+    print(f"  batch size : {report.batch_summary()}")
     print(f"  ratio      : {t_naive / t_pipe:.2f}x")
 
 
@@ -84,8 +87,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=500)
     ap.add_argument("--vit-images", type=int, default=48, help="images for the ViT-B/16 run (slow on CPU)")
-    ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--workers", type=int, default=None, help="decode threads (default: CaptionOptions' auto)")
+    ap.add_argument("--batch-size", type=parse_batch_size, default="auto",
+                    help="auto (default: calibrated on the first images) or images per model call")
+    ap.add_argument("--workers", type=int, default=None, help="decode threads (default: caption_folder's)")
     ap.add_argument("--skip-vit", action="store_true")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} CPUs; onnxruntime default threads")
@@ -134,7 +138,8 @@ def main() -> int:
         card = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
                               text=True).stdout.strip() or "unknown GPU"
         compare(f"(c) ViT-B/16 448x448 on CUDA ({card}, {len(paths)} images)", gpu, root / "data", paths,
-                max(args.batch_size, 32), max(args.workers or 0, 4))
+                args.batch_size if args.batch_size == "auto" else max(args.batch_size, 32),
+                max(args.workers or 0, 4))
     return 0
 
 

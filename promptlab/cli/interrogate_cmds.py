@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -13,6 +14,26 @@ from promptlab.cli.io import print_json
 from promptlab.errors import InvalidInputError
 
 CLIP_MODES = ("best", "fast", "classic", "negative")
+
+
+def _batch_size(text: str):
+    """argparse type for --batch-size: "auto" or a whole number of at least 1."""
+    from promptlab.interrogate.caption import parse_batch_size
+
+    try:
+        return parse_batch_size(text)
+    except InvalidInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _workers(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"workers {text!r}: use a whole number of at least 1.")
+    return number
 
 
 def _add_tag_options(p: argparse.ArgumentParser) -> None:
@@ -31,7 +52,9 @@ def _add_tag_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-characters", action="store_true", help="leave character tags out of the prompt")
     g.add_argument("--rating", action="store_true", help="put the top rating first in the prompt")
     g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="onnxruntime device")
-    g.add_argument("--batch-size", type=int, default=8)
+    g.add_argument("--batch-size", type=_batch_size, default="auto", metavar="auto|N",
+                   help="images per model call: auto (default: timed on the first images, batch 1 to 8, "
+                        "the fastest per image kept; CLIP: 8) or a number")
 
 
 def register(subparsers) -> None:
@@ -62,7 +85,9 @@ def register(subparsers) -> None:
     q.add_argument("--ext", default=".txt", help="caption file extension (default .txt)")
     q.add_argument("--existing", choices=("skip", "overwrite", "append"), default="skip",
                    help="what to do with images that already have a caption (default skip)")
-    q.add_argument("--workers", type=int, default=None, help="decoding threads (default: one per core, 2-8)")
+    q.add_argument("--workers", type=_workers, default=None,
+                   help="decoding threads, at a lower priority than inference (default: one per core, 2-8; "
+                        "on the CPU provider with fewer onnxruntime threads than cores, the cores left)")
     q.add_argument("--restart", action="store_true", help="ignore the journal of an interrupted run")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
     q.set_defaults(func=run_caption)
@@ -128,10 +153,20 @@ def run_interrogate(args) -> int:
             ready.append((i, tagger.prepare(path)))
         except PromptlabError as exc:
             entries[i] = {"image": str(path), "error": str(exc)}
-    size = max(1, args.batch_size)
-    for start in range(0, len(ready), size):
-        chunk = ready[start:start + size]
-        for (i, _), probs in zip(chunk, tagger.predict([arr for _, arr in chunk])):
+    chooser = None
+    if args.batch_size == "auto":
+        from promptlab.interrogate.caption import CPU_PROVIDER, AutoBatch
+
+        chooser = AutoBatch(warm_up_larger=tagger.providers.provider != CPU_PROVIDER)
+    start = 0
+    while start < len(ready):
+        chunk = ready[start:start + (chooser.size if chooser else args.batch_size)]
+        start += len(chunk)
+        t0 = time.perf_counter()
+        batch_probs = tagger.predict([arr for _, arr in chunk])
+        if chooser:
+            chooser.record(len(chunk), time.perf_counter() - t0)
+        for (i, _), probs in zip(chunk, batch_probs):
             result = tagger.postprocess(probs, options)
             entry = {"image": str(paths[i]), "tagger": tagger.name, "provider": tagger.providers.provider,
                      **result.to_dict()}
@@ -174,8 +209,9 @@ def _run_clip(args, paths: list[Path]) -> int:
     from promptlab.interrogate.images import load_image, on_white
 
     caption_model = None if args.caption_model.lower() == "none" else args.caption_model
+    batch = {} if args.batch_size == "auto" else {"batch_size": args.batch_size}  # auto: ClipSettings' own
     settings = ClipSettings.for_family(args.family, clip_model=args.clip_model, caption_model=caption_model,
-                                       batch_size=args.batch_size, device=args.device)
+                                       device=args.device, **batch)
 
     interrogator = load_interrogator(settings)
     entries: dict[int, dict] = {}
@@ -225,7 +261,8 @@ def run_caption(args) -> int:
     else:
         print(f"{len(report.written)} written, {len(report.skipped_existing)} skipped (caption exists), "
               f"{len(report.resumed)} done earlier, {len(report.failed)} failed, of {report.total} images "
-              f"in {report.seconds:.1f}s on {report.provider}.")
+              f"in {report.seconds:.1f}s on {report.provider}, {report.batch_summary()}, "
+              f"{report.decode_threads} decode thread{'s' if report.decode_threads != 1 else ''}.")
         for path, reason in report.failed:
             print(f"skipped {path}: {reason}")
     return 1 if report.failed else 0

@@ -98,6 +98,7 @@ class OnnxTagger:
                 "file from the same repository."
             )
         self.model_path = model_path
+        self.threads = threads  # onnxruntime intra-op threads; None: its default (all physical cores)
         self.labels = labels
         self.flavor = flavor
         self.name = name or model_path.parent.name
