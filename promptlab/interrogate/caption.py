@@ -8,7 +8,8 @@ resumes where it stopped (also under ``--existing overwrite/append``); it is rem
 cleanly.
 
 The batch size is ``"auto"`` by default (:class:`AutoBatch`): the first images of the run itself are
-timed at batch 1, then at 2, 4 and 8 while each size is clearly faster per image than the best so far.
+timed at batch 1, then at 2, 4 and 8 while each size is clearly faster per image than the best so far
+(interleaved with it, fastest call counted, so a burst of load elsewhere does not decide).
 Batching pays on a GPU; on the CPU provider a ViT-size tagger is no faster per image in batches, often
 slower (2 cores: 0.63 images/s at batch 8, 0.76 at batch 1), so there it mostly settles on 1. Only the
 speed depends on the batch size, not the captions.
@@ -101,13 +102,16 @@ class AutoBatch:
     """Choose the batch size on the run's own first images (no extra inference).
 
     Batch 1 first: one untimed call (onnxruntime's first run allocates and optimises), then two timed
-    images. Then each larger size of ``ladder``, one timed batch each, after one untimed batch on GPU
-    providers (``warm_up_larger``: CUDA/cuDNN tune kernels for each new input shape). A size is kept
-    when its seconds per image are at most ``margin`` times the best so far; the climb stops at the
-    first size that is not, and the best size runs the rest. A short last batch (the images ran out)
-    is not timed. Ask ``size`` before each model call and ``record`` the call afterwards; before a
-    call that ``timing_next`` says is timed, caption_folder lets the decoding in flight finish, so the
-    start-up burst of prefetching does not weigh on batch 1's time.
+    calls. Then the next size of ``ladder`` against the best so far, interleaved: candidate, best,
+    candidate (on GPU providers after one untimed candidate batch, ``warm_up_larger``: CUDA/cuDNN tune
+    kernels for each new input shape). Each size counts its fastest call in seconds per image, so a
+    burst of load from elsewhere during one call does not decide; the candidate wins when it takes at
+    most ``margin`` times the best's time, and the climb goes on from it, else it stops and the best
+    size runs the rest. A short last batch (the images ran out) is not timed.
+
+    Ask ``size`` before each model call and ``record`` the call afterwards; before a call that
+    ``timing_next`` says is timed, caption_folder lets the decoding in flight finish, so the start-up
+    burst of prefetching does not weigh on batch 1's time.
     """
 
     def __init__(self, *, warm_up_larger: bool = False, ladder: tuple[int, ...] = AUTO_LADDER,
@@ -116,10 +120,9 @@ class AutoBatch:
         self._warm_up_larger = warm_up_larger
         self._margin = margin
         self._steps: deque[tuple[int, bool]] = deque([(ladder[0], False), (ladder[0], True), (ladder[0], True)])
-        self._spent = 0.0
-        self._timed = 0
+        self._candidate: int | None = None
         self.best = ladder[0]
-        self.seconds_per_image: dict[int, float] = {}
+        self.seconds_per_image: dict[int, float] = {}  # the fastest timed call of each size
 
     @property
     def size(self) -> int:
@@ -139,19 +142,19 @@ class AutoBatch:
             return
         size, timed = self._steps.popleft()
         if timed:
-            self._spent += seconds
-            self._timed += images
-        if self._steps and self._steps[0][0] == size:
+            per_image = seconds / images
+            self.seconds_per_image[size] = min(per_image, self.seconds_per_image.get(size, per_image))
+        if self._steps:
             return
-        per_image = self._spent / max(self._timed, 1)
-        self.seconds_per_image[size] = per_image
-        self._spent, self._timed = 0.0, 0
-        if size != self._ladder[0] and per_image > self._margin * self.seconds_per_image[self.best]:
-            return  # not clearly faster: stop climbing, keep the best
-        self.best = size
-        larger = [s for s in self._ladder if s > size]
+        if self._candidate is not None:
+            if self.seconds_per_image[self._candidate] > self._margin * self.seconds_per_image[self.best]:
+                return  # not clearly faster: stop climbing, keep the best
+            self.best = self._candidate
+        larger = [n for n in self._ladder if n > self.best]
         if larger:
-            self._steps.extend(([(larger[0], False)] if self._warm_up_larger else []) + [(larger[0], True)])
+            self._candidate = c = larger[0]
+            warm_up = [(c, False)] if self._warm_up_larger else []
+            self._steps.extend(warm_up + [(c, True), (self.best, True), (c, True)])
 
 
 class ExistingPolicy(str, Enum):
