@@ -190,7 +190,9 @@ def _folder_tab(lang: str) -> None:
     c1, c2, c3 = st.columns(3)
     existing = c1.selectbox(t("interrogate.existing", lang), [p.value for p in ExistingPolicy], key=K + "existing",
                             format_func=lambda p: t(f"interrogate.existing_{p}", lang))
-    batch = c2.number_input(t("interrogate.batch_size", lang), 1, 256, 8, key=K + "batch")
+    batch = c2.selectbox(t("interrogate.batch_size", lang), ["auto", 1, 2, 4, 8, 16, 32], key=K + "batch",
+                         format_func=lambda b: t("interrogate.batch_auto", lang) if b == "auto" else str(b),
+                         help=t("interrogate.batch_help", lang))
     recursive = c3.checkbox(t("interrogate.recursive", lang), key=K + "recursive")
     if not st.button(t("interrogate.caption_run", lang), key=K + "caption", type="primary", disabled=not folder):
         report = st.session_state.get(K + "report")
@@ -198,7 +200,7 @@ def _folder_tab(lang: str) -> None:
         try:
             options = CaptionOptions(recursive=recursive, prepend=prepend, append=append, ext=ext.strip(),
                                      replace=parse_replacements(x for x in replace.splitlines() if x.strip()),
-                                     existing=ExistingPolicy(existing), batch_size=int(batch))
+                                     existing=ExistingPolicy(existing), batch_size=batch)
             bar = st.progress(0.0)
 
             def progress(done: int, total: int, _path: Path) -> None:
@@ -214,6 +216,7 @@ def _folder_tab(lang: str) -> None:
     st.success(t("interrogate.report", lang, written=len(report.written), skipped=len(report.skipped_existing),
                  resumed=len(report.resumed), failed=len(report.failed), total=report.total,
                  seconds=report.seconds, provider=report.provider))
+    st.caption(report.batch_summary())
     if report.failed:
         with st.expander(t("interrogate.failed_list", lang), expanded=True):
             for path, why in report.failed:

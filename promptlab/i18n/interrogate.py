@@ -57,6 +57,13 @@ STRINGS = {
     "interrogate.existing_overwrite": {"en": "overwrite", "zh": "覆盖"},
     "interrogate.existing_append": {"en": "append new tags", "zh": "追加新标签"},
     "interrogate.batch_size": {"en": "Batch size", "zh": "批大小"},
+    "interrogate.batch_auto": {"en": "auto (measured on the first images)", "zh": "自动（按前几张图实测选择）"},
+    "interrogate.batch_help": {
+        "en": "Images per model call. Auto times batch 1, 2, 4, 8 on the run's first images and keeps the "
+              "fastest: large taggers on a CPU run best one at a time, GPUs and small models in batches.",
+        "zh": "每次推理的图片数。自动：用本次的前几张图实测 1、2、4、8 并保留最快者——大模型在 CPU 上逐张最快，"
+              "GPU 与小模型适合成批。",
+    },
     "interrogate.caption_run": {"en": "Caption folder", "zh": "开始批量打标"},
     "interrogate.progress": {"en": "{done} / {total} images", "zh": "{done} / {total} 张"},
     "interrogate.report": {

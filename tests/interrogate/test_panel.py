@@ -91,6 +91,23 @@ def test_captions_a_folder(page, tmp_path):
     assert not at.exception
     assert (data / "a.txt").read_text().startswith("trigger, hatsune miku")
     assert "写入 1" in _texts(at) and "b.png" in _texts(at)
+    assert at.selectbox(key="interrogate.batch").value == "auto"
+    assert any(c.value.startswith("batch ") and "auto" in c.value for c in at.caption)
+
+
+def test_caption_batch_size_can_be_fixed(page, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(3):
+        solid(RED).save(data / f"{i}.png")
+    at = page("en")
+    at.text_input(key="interrogate.folder").input(str(data))
+    at.selectbox(key="interrogate.batch").set_value(2)
+    at.run()
+    at.button(key="interrogate.caption").click().run()
+    assert not at.exception
+    assert sorted(p.name for p in data.glob("*.txt")) == ["0.txt", "1.txt", "2.txt"]
+    assert any(c.value == "batch 2" for c in at.caption)
 
 
 def test_no_local_tagger_does_not_download(monkeypatch, tmp_path):
