@@ -127,18 +127,18 @@ def _index_warmup(path: str, stamp: tuple[int, int, int]) -> _IndexWarmup:
     return _IndexWarmup(_open_tag_db(path))
 
 
-def tag_index_ready(db: Any, wait: float = 0.5, *, delay: float = INDEX_WARMUP_DELAY_S) -> bool:
+def tag_index_ready(db: Any, wait: float = 0.5) -> bool:
     """Whether the search index is built, starting its background build if needed.
 
     ``wait > 0``: the caller needs it now (build at once, wait up to ``wait`` seconds — enough for
-    small databases). ``wait == 0``: build in ``delay`` seconds, after the page being drawn reached
-    the browser (loading holds the GIL for ~0.5 s on 140k tags, building for seconds)."""
+    small databases). ``wait == 0``: build soon, after the page being drawn reached the browser
+    (loading holds the GIL for ~0.5 s on 140k tags, building for seconds)."""
     try:
         stamp = _file_stamp(db.path)
     except OSError:
         return False
     warmup = _index_warmup(str(db.path), stamp)
-    warmup.start(delay if wait <= 0 else 0.0)
+    warmup.start(INDEX_WARMUP_DELAY_S if wait <= 0 else 0.0)
     return warmup.done.wait(wait) if wait > 0 else warmup.done.is_set()
 
 

@@ -106,7 +106,7 @@ def search_box(lang: str) -> None:
     c1, c2 = st.columns([5, 2], vertical_alignment="bottom")
     with c1:
         # data goes as a one-item list: Streamlit scans a dict's values for dataframes, which
-        # imports pandas (~0.7 s) on the first page of every server start
+        # imports pandas (~0.7 s of the first page after every server start)
         result = _component()(key=SEARCH_KEY, data=[data], on_query_change=lambda: None,
                               on_picked_change=lambda: None, on_typed_change=lambda: None)
     with c2:

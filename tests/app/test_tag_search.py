@@ -1,5 +1,5 @@
 """The tag search box: its answers (shared by the endpoint and the Streamlit path), the endpoint's
-parameter handling, the Streamlit fallback path in AppTest, and the start-up warm-up."""
+parameter handling, the Streamlit fallback path in AppTest, and the start-up's component-scan skip."""
 
 from __future__ import annotations
 
@@ -119,24 +119,12 @@ def test_typed_text_is_added_as_typed_and_tags_the_prompt_way(app_test):
     assert at.text_area(key="build.negative").value == "<lora:detail:0.5>"
 
 
-def test_warm_up_runs_every_step_and_survives_a_broken_database(home, tmp_path, monkeypatch):
-    from app_pages.warmup import warm_up
-
-    timings = warm_up()
-    assert set(timings) == {"tag database", "imports", "tokenizer"}
-    broken = tmp_path / "broken"
-    broken.mkdir()
-    (broken / "tags.sqlite").write_bytes(b"garbage" * 100)
-    monkeypatch.setenv("PROMPTLAB_HOME", str(broken))
-    assert set(warm_up()) == {"tag database", "imports", "tokenizer"}  # logged, not raised
-
-
 def test_component_scan_skip_targets_the_streamlit_function(monkeypatch):
     """Pins the Streamlit internal that app_server.py replaces: an upgrade that renames it fails here
     (start-up would only be slower, never broken)."""
     from streamlit.components.v2 import manifest_scanner
 
-    from app_pages.warmup import skip_component_scan
+    from app_pages.startup import skip_component_scan
 
     monkeypatch.setattr(manifest_scanner, "scan_component_manifests", manifest_scanner.scan_component_manifests)
     assert skip_component_scan() is True
