@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-ENV_FLAG = "PROMPTLAB_TAG_SEARCH_ENDPOINT"   # set by mount(): the path the endpoint is served at
+ENV_FLAG = "PROMPTLAB_TAG_SEARCH_ENDPOINT"   # set by routes(): the path the endpoint is served at
 ROUTE = "api/tags/search"
 LANGS = ("en", "zh")
 
@@ -42,7 +42,7 @@ def parse_query(params: Any) -> tuple[str, str, list[int], int]:
     lang = lang if lang in LANGS else "en"
     categories = []
     for part in str(params.get("cats", "")).split(","):
-        if part.strip().isdigit():
+        if part.strip().isdecimal():  # not isdigit: "²" is a digit that int() refuses
             categories.append(int(part))
     try:
         limit = max(1, min(int(params.get("limit", SUGGESTIONS)), MAX_SUGGESTIONS))

@@ -63,7 +63,7 @@ def test_endpoint_parameters_fall_back_to_defaults():
     from app_pages.components.tag_search import MAX_QUERY_CHARS, SUGGESTIONS
     from app_pages.search_api import parse_query
 
-    assert parse_query({"q": "x" * 999, "lang": "fr", "cats": "1,,x, 4,-3", "limit": "abc"}) == (
+    assert parse_query({"q": "x" * 999, "lang": "fr", "cats": "1,,x, 4,-3,²", "limit": "abc"}) == (
         "x" * MAX_QUERY_CHARS, "en", [1, 4], SUGGESTIONS)
     assert parse_query({}) == ("", "en", [], SUGGESTIONS)
     assert parse_query({"q": "单人", "lang": "zh", "limit": "99"}) == ("单人", "zh", [], 50)
