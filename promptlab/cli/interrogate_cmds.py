@@ -154,13 +154,14 @@ def run_interrogate(args) -> int:
         except PromptlabError as exc:
             entries[i] = {"image": str(path), "error": str(exc)}
     chooser = None
+    fixed_size = args.batch_size
     if args.batch_size == "auto":
-        from promptlab.interrogate.caption import CPU_PROVIDER, AutoBatch
+        from promptlab.interrogate.caption import AutoBatch
 
-        chooser = AutoBatch(warm_up_larger=tagger.providers.provider != CPU_PROVIDER)
+        chooser, fixed_size = AutoBatch.for_tagger(tagger), 1
     start = 0
     while start < len(ready):
-        chunk = ready[start:start + (chooser.size if chooser else args.batch_size)]
+        chunk = ready[start:start + (chooser.size if chooser else fixed_size)]
         start += len(chunk)
         t0 = time.perf_counter()
         batch_probs = tagger.predict([arr for _, arr in chunk])

@@ -124,6 +124,14 @@ class AutoBatch:
         self.best = ladder[0]
         self.seconds_per_image: dict[int, float] = {}  # the fastest timed call of each size
 
+    @classmethod
+    def for_tagger(cls, tagger) -> AutoBatch | None:
+        """The chooser for ``tagger``'s runs, or None where there is nothing to choose: a graph with a
+        fixed batch of 1 runs one image per call whatever it is given."""
+        if not getattr(getattr(tagger, "info", None), "dynamic_batch", True):
+            return None
+        return cls(warm_up_larger=tagger.providers.provider != CPU_PROVIDER)
+
     @property
     def size(self) -> int:
         return self._steps[0][0] if self._steps else self.best
@@ -351,10 +359,7 @@ def caption_folder(
     cancelled = False
     provider = tagger.providers.provider
     auto = options.batch_size == AUTO
-    info = getattr(tagger, "info", None)
-    # a graph with a fixed batch of 1 runs one image per call whatever we pass: nothing to choose
-    chooser = AutoBatch(warm_up_larger=provider != CPU_PROVIDER) if auto and getattr(
-        info, "dynamic_batch", True) else None
+    chooser = AutoBatch.for_tagger(tagger) if auto else None
     fixed_size = 1 if auto else options.batch_size
 
     def flush(batch: list[tuple[Path, object]]) -> None:
