@@ -96,6 +96,7 @@ function createBox(root) {
   }
 
   function highlight() {
+    if (box.active < 0) input.removeAttribute("aria-activedescendant");
     list.querySelectorAll(".pl-ts-option").forEach((li, i) => {
       const on = i === box.active;
       li.classList.toggle("active", on);
