@@ -24,10 +24,13 @@ COMMAND_MODULES = (
     "info_cmds",       # info
     "interrogate_cmds",  # interrogate, caption
     "generate_cmds",   # generate, models
+    "upscale_cmds",    # upscale
     "expand_cmds",     # expand
     "grid_cmds",       # grid
     "serve_cmds",      # serve
     "library_cmds",    # library list/add/history/export/import
+    "gallery_cmds",    # gallery index/search/diff/stats
+    "app_cmds",        # app, doctor
 )
 
 
