@@ -14,6 +14,7 @@ LIGHT_MODULES = [
     "promptlab.cli",
     "promptlab.params",
     "promptlab.backend",
+    "promptlab.serve",
     "promptlab.syntax",
     "promptlab.tokens",
     "promptlab.metadata",

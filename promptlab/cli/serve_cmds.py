@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from promptlab import __version__
-    from promptlab.backend.server import ServerConfig, ServerLimits, create_app, parse_credentials
+    from promptlab.serve.server import ServerConfig, ServerLimits, create_app, parse_credentials
 
     credentials = parse_credentials(args.api_auth)
     check_bind(args.host, bool(credentials), args.insecure)

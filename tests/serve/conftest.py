@@ -107,7 +107,7 @@ class RunningServer:
 @pytest.fixture()
 def serve():
     """serve(backends, **config) -> RunningServer (stopped at teardown)."""
-    from promptlab.backend.server import ServerConfig, create_app
+    from promptlab.serve.server import ServerConfig, create_app
 
     running = []
 

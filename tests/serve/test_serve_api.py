@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from promptlab.backend.remote_a1111 import RemoteA1111Backend
-from promptlab.backend.server import ServerLimits
+from promptlab.serve.server import ServerLimits
 from promptlab.errors import BackendError, CancelledError, InvalidInputError
 from promptlab.params import GenerationParams
 from tests.serve.conftest import PaintBackend

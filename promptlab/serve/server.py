@@ -22,7 +22,7 @@ from typing import Any
 
 from promptlab.backend.a1111_api import match_model_name, params_from_payload
 from promptlab.backend.base import Backend
-from promptlab.backend.jobqueue import JobQueue, QueueFullError
+from promptlab.serve.jobqueue import JobQueue, QueueFullError
 from promptlab.errors import CancelledError, PromptlabError, missing_dependency
 
 
