@@ -31,6 +31,10 @@ class BackendError(PromptlabError):
     """A generation backend failed (local or remote)."""
 
 
+class ClusterError(PromptlabError):
+    """A Ray cluster could not be reached or used (address, versions, what its workers lack)."""
+
+
 class CancelledError(PromptlabError):
     """The user cancelled a running job."""
 
