@@ -7,8 +7,9 @@ for the positive half gives exactly A1111's result. ``ComposableUNet`` does that
 AND part in one batched call of the wrapped UNet and returns the combined positive half. It is built
 per generation call (it holds the current step) and never modifies the wrapped UNet.
 
-Classifier-free guidance is needed (CFG scale > 1): without the negative half there is no ``uncond``
-to combine around, so the wrapper then uses the first part only (as A1111 would not run either).
+The negative half is needed: promptlab's pipelines always run it, at every CFG scale, as A1111 does
+(``promptlab.backend.guidance``); a pipeline without it (a guidance-embedding model) gets the first
+part only.
 """
 
 from __future__ import annotations

@@ -317,10 +317,14 @@ def derive_pipeline(cls, pipe, **overrides):
     """A new pipeline of class ``cls`` over ``pipe``'s modules, with ``overrides`` (a scheduler, a VAE).
 
     Unlike diffusers' ``from_pipe`` this never calls ``.to()``: the shared modules keep their dtype and
-    device untouched, and building costs only the constructor.
+    device untouched, and building costs only the constructor. The pipeline mixes CFG as A1111 does
+    for every scale, 0..1 included (``promptlab.backend.guidance``).
     """
     import inspect
 
+    from promptlab.backend.guidance import a1111_guidance_class
+
+    cls = a1111_guidance_class(cls)
     accepted = inspect.signature(cls.__init__).parameters
     kwargs = {k: v for k, v in pipe.components.items() if k in accepted}
     for key in ("force_zeros_for_empty_prompt",):
