@@ -21,9 +21,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@
 
 run: $(VENV)/.installed-$(EXTRAS)
-	@echo "promptlab: opening http://localhost:$(PORT)"
-	$(BIN)/python -m streamlit run app_server.py --server.headless true --server.address 127.0.0.1 \
-		--server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/promptlab app --host 127.0.0.1 --port $(PORT)   # file watcher off: see promptlab/cli/app_cmds.py
 
 # Debian's Chromium for the real-browser test (Playwright cannot download its own browser here).
 browser:

@@ -54,19 +54,23 @@ class AppServer:
                 self.process.wait(timeout=10)
 
 
-def start_app(home: Path, models: Path, *, timeout: float = 90.0, script: str = "app_server.py") -> AppServer:
+def start_app(home: Path, models: Path, *, timeout: float = 90.0, script: str = "app_server.py",
+              command: list[str] | None = None, cwd: Path = REPO, env_extra: dict | None = None) -> AppServer:
     """Start what `make run` serves (``app_server.py``: the app and its tag-search endpoint), or
-    ``script="app.py"`` (the app alone: the search box then asks through Streamlit)."""
+    ``script="app.py"`` (the app alone: the search box then asks through Streamlit), or ``command``
+    (e.g. ``promptlab app``; ``{port}`` in it is replaced by the free port chosen here)."""
     port = free_port()
     env = {**os.environ, "PROMPTLAB_HOME": str(home), "PROMPTLAB_MODELS": str(models),
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env_extra or {})}
     log = home / "streamlit.log"
     cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
+    if command is not None:
+        cmd = [part.replace("{port}", str(port)) for part in command]
     started = time.perf_counter()
     with open(log, "wb") as out:
-        process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
