@@ -1,0 +1,137 @@
+"""The gallery's SQLite file: one row per image, FTS5 over prompt and negative, LoRAs in their own
+table. WAL and a busy timeout so that two app windows (or the app and the CLI) can index and search
+the same file at once; writes go in batches so a killed process leaves a usable index behind."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from promptlab.gallery.errors import GalleryError
+from promptlab.gallery.record import COLUMNS, ImageRecord
+from promptlab.paths import user_home
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    image_width INTEGER, image_height INTEGER, width INTEGER, height INTEGER,
+    generator TEXT, prompt TEXT NOT NULL DEFAULT '', negative TEXT NOT NULL DEFAULT '',
+    model TEXT, model_hash TEXT, sampler TEXT, sampler_key TEXT, schedule TEXT,
+    steps INTEGER, cfg REAL, seed INTEGER, denoise REAL, hires_upscale REAL,
+    loras TEXT NOT NULL DEFAULT '[]', params_json TEXT NOT NULL DEFAULT '{}',
+    meta_hash TEXT, error TEXT
+);
+CREATE INDEX IF NOT EXISTS images_mtime ON images(mtime_ns);
+CREATE INDEX IF NOT EXISTS images_seed ON images(seed);
+CREATE INDEX IF NOT EXISTS images_steps ON images(steps);
+CREATE INDEX IF NOT EXISTS images_model ON images(model);
+CREATE INDEX IF NOT EXISTS images_meta_hash ON images(meta_hash);
+CREATE TABLE IF NOT EXISTS image_loras (
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    weight REAL
+);
+CREATE INDEX IF NOT EXISTS image_loras_name ON image_loras(name COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS image_loras_image ON image_loras(image_id);
+-- "_" separates tokens (unicode61 default), so the phrase "long hair" also finds long_hair.
+CREATE VIRTUAL TABLE IF NOT EXISTS images_fts USING fts5(
+    prompt, negative, content='images', content_rowid='id', tokenize='unicode61 remove_diacritics 0'
+);
+CREATE TRIGGER IF NOT EXISTS images_ai AFTER INSERT ON images BEGIN
+    INSERT INTO images_fts(rowid, prompt, negative) VALUES (new.id, new.prompt, new.negative);
+END;
+CREATE TRIGGER IF NOT EXISTS images_ad AFTER DELETE ON images BEGIN
+    INSERT INTO images_fts(images_fts, rowid, prompt, negative) VALUES ('delete', old.id, old.prompt, old.negative);
+END;
+CREATE TRIGGER IF NOT EXISTS images_au AFTER UPDATE OF prompt, negative ON images BEGIN
+    INSERT INTO images_fts(images_fts, rowid, prompt, negative) VALUES ('delete', old.id, old.prompt, old.negative);
+    INSERT INTO images_fts(rowid, prompt, negative) VALUES (new.id, new.prompt, new.negative);
+END;
+"""
+
+_INSERT = (f"INSERT INTO images ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+           f"ON CONFLICT(path) DO UPDATE SET {', '.join(f'{c}=excluded.{c}' for c in COLUMNS if c != 'path')}")
+
+
+def default_db_path() -> Path:
+    return user_home() / "gallery.sqlite3"
+
+
+def connect(db_path: str | Path | None = None, *, create: bool = True) -> sqlite3.Connection:
+    """Open (and create) the index. Each caller / thread opens its own connection."""
+    path = Path(db_path) if db_path is not None else default_db_path()
+    if not create and not path.exists():
+        raise GalleryError("gallery.err.no_index", path=str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            with conn:
+                conn.executescript(SCHEMA)
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        elif version != SCHEMA_VERSION:
+            conn.close()
+            raise GalleryError("gallery.err.schema", path=str(path), found=version, expected=SCHEMA_VERSION)
+    except sqlite3.DatabaseError as exc:
+        raise GalleryError("gallery.err.db", path=str(path), detail=str(exc)) from exc
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE so a second writer waits (busy timeout) instead of failing half-way."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def upsert(conn: sqlite3.Connection, records: Iterable[ImageRecord]) -> None:
+    """Insert or replace rows by path (call inside ``transaction``)."""
+    for rec in records:
+        row_id = conn.execute(_INSERT + " RETURNING id", rec.as_row()).fetchone()[0]
+        _set_loras(conn, row_id, rec)
+
+
+def move(conn: sqlite3.Connection, row_id: int, rec: ImageRecord) -> None:
+    """A moved file keeps its row (and id) under the new path."""
+    conn.execute(f"UPDATE images SET {', '.join(f'{c}=?' for c in COLUMNS)} WHERE id=?", (*rec.as_row(), row_id))
+    _set_loras(conn, row_id, rec)
+
+
+def _set_loras(conn: sqlite3.Connection, row_id: int, rec: ImageRecord) -> None:
+    conn.execute("DELETE FROM image_loras WHERE image_id=?", (row_id,))
+    if rec.loras:
+        conn.executemany("INSERT INTO image_loras(image_id, name, weight) VALUES (?, ?, ?)",
+                         [(row_id, name, weight) for name, weight in rec.loras])
+
+
+def delete_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
+    conn.executemany("DELETE FROM images WHERE id=?", [(i,) for i in ids])
+
+
+def get(conn: sqlite3.Connection, row_id: int) -> ImageRecord | None:
+    row = conn.execute("SELECT * FROM images WHERE id=?", (row_id,)).fetchone()
+    return ImageRecord.from_row(row) if row else None
+
+
+def get_by_path(conn: sqlite3.Connection, path: str) -> ImageRecord | None:
+    row = conn.execute("SELECT * FROM images WHERE path=?", (path,)).fetchone()
+    return ImageRecord.from_row(row) if row else None
