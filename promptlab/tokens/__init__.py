@@ -13,6 +13,7 @@ from promptlab.tokens.chunking import (
     EmbeddingSlot,
     Emphasis,
     Fragment,
+    TiBacktrack,
     TokenizerLike,
     TokenReport,
     check_comma_backtrack,
@@ -43,7 +44,7 @@ from promptlab.tokens.counter import (
 
 __all__ = [
     "BOS", "BOS_TOKEN", "CHUNK_LENGTH", "COMMA", "EOS", "EOS_TOKEN", "MAX_COMMA_BACKTRACK", "VOCAB_SIZE",
-    "Chunk", "ClipTokenizer", "EmbeddingSlot", "Emphasis", "Fragment", "PromptTokens", "PromptVariant",
+    "Chunk", "ClipTokenizer", "EmbeddingSlot", "Emphasis", "Fragment", "PromptTokens", "PromptVariant", "TiBacktrack",
     "TokenReport", "TokenizerLike", "check_comma_backtrack", "chunk_fragments", "chunk_prompt", "chunk_text",
     "clip_merges", "clip_vocab", "count_prompt_tokens", "get_tokenizer", "prompt_tokens_to_dict",
     "report_to_dict", "write_hf_tokenizer",

@@ -2,9 +2,13 @@
 
 Follows ``FrozenCLIPEmbedderWithCustomWordsBase.tokenize_line``: fragments from
 ``parse_prompt_attention``, 75 content tokens per window wrapped as ``[BOS] + 75 + [EOS]``, comma
-backtrack, ``BREAK``, textual-inversion embeddings never split across windows. One deliberate
-difference: when the comma backtrack moves an embedding into the next window, promptlab moves its
-slot too (A1111 leaves the slot behind and encodes the moved placeholder ids as the token ``!``).
+backtrack, ``BREAK``, textual-inversion embeddings never split across windows.
+
+When the comma backtrack moves the words after the last comma into the next window, A1111 moves their
+tokens and weights but leaves a moved embedding's vector slot (its "fix") in the first window: the
+embedding's vectors then overwrite padding there and the moved placeholders (id 0) are encoded as the
+token ``!``. ``ti_backtrack="a1111"`` (default) does exactly that so images replay identically;
+``ti_backtrack="move"`` moves the slot with its placeholders (what a user would expect).
 """
 
 from __future__ import annotations
@@ -20,6 +24,22 @@ from promptlab.tokens.clip import get_tokenizer
 
 CHUNK_LENGTH = 75  # content tokens per window; a window is CHUNK_LENGTH + 2 ids
 MAX_COMMA_BACKTRACK = 74
+
+
+class TiBacktrack(str, Enum):
+    """What the comma backtrack does to a textual-inversion embedding it moves to the next window."""
+
+    A1111 = "a1111"  # slot stays behind (vectors land in the first window's padding), as A1111
+    MOVE = "move"  # slot moves with its placeholders
+
+    @classmethod
+    def parse(cls, value: str | TiBacktrack) -> TiBacktrack:
+        if isinstance(value, TiBacktrack):
+            return value
+        for member in cls:
+            if str(value).strip().lower() == member.value:
+                return member
+        raise InvalidInputError(f"Unknown ti_backtrack {value!r}; choose 'a1111' (as A1111) or 'move'.")
 
 
 class Emphasis(str, Enum):
@@ -117,16 +137,19 @@ def chunk_prompt(
     emphasis: str | Emphasis = "Original",
     embeddings: Mapping[str, int] | None = None,
     tokenizer: TokenizerLike | None = None,
+    ti_backtrack: str | TiBacktrack = TiBacktrack.A1111,
 ) -> TokenReport:
     """Chunk one prompt text as A1111 does (``text`` is one scheduled text: no ``AND``, no
-    ``[a:b:n]`` expansion here). ``embeddings`` maps textual-inversion names to vector counts."""
+    ``[a:b:n]`` expansion here). ``embeddings`` maps textual-inversion names to vector counts;
+    ``ti_backtrack`` see the module docstring."""
     if Emphasis.parse(emphasis) is Emphasis.NONE:
         fragments: list[tuple[str, float]] = [(text, 1.0)]
     else:
         from promptlab.syntax.a1111 import parse_prompt_attention
 
         fragments = [(str(t), float(w)) for t, w in parse_prompt_attention(text)]
-    return chunk_fragments(fragments, comma_backtrack=comma_backtrack, embeddings=embeddings, tokenizer=tokenizer)
+    return chunk_fragments(fragments, comma_backtrack=comma_backtrack, embeddings=embeddings, tokenizer=tokenizer,
+                           ti_backtrack=ti_backtrack)
 
 
 def chunk_fragments(
@@ -135,13 +158,15 @@ def chunk_fragments(
     comma_backtrack: int = 20,
     embeddings: Mapping[str, int] | None = None,
     tokenizer: TokenizerLike | None = None,
+    ti_backtrack: str | TiBacktrack = TiBacktrack.A1111,
 ) -> TokenReport:
     """Chunk already-parsed ``(text, weight)`` fragments; ``("BREAK", -1)`` closes a chunk."""
     check_comma_backtrack(comma_backtrack)
+    slots_move = TiBacktrack.parse(ti_backtrack) is TiBacktrack.MOVE
     tok = tokenizer if tokenizer is not None else get_tokenizer()
     tokenized = tok.encode_batch([t for t, _ in fragments])
     lookup = _embedding_lookup(tok, embeddings) if embeddings else {}
-    builder = _ChunkBuilder(tok.bos_id, tok.eos_id, len(fragments))
+    builder = _ChunkBuilder(tok.bos_id, tok.eos_id, len(fragments), slots_move)
     comma = tok.comma_id
     for index, (ids, (text, weight)) in enumerate(zip(tokenized, fragments)):
         builder.start_fragment(index)
@@ -210,8 +235,9 @@ def _find_embedding(lookup, ids: Sequence[int], position: int) -> tuple[str, int
 class _ChunkBuilder:
     """Mutable state of one chunking run (local to the call)."""
 
-    def __init__(self, bos: int, eos: int, n_fragments: int) -> None:
+    def __init__(self, bos: int, eos: int, n_fragments: int, slots_move: bool = False) -> None:
         self.bos, self.eos = bos, eos
+        self.slots_move = slots_move
         self.chunks: list[Chunk] = []
         self.ids: list[int] = []
         self.mults: list[float] = []
@@ -259,11 +285,13 @@ class _ChunkBuilder:
                 token_ids=(self.bos, *ids, *[self.eos] * pad, self.eos),
                 multipliers=(1.0, *mults, *[1.0] * pad, 1.0),
                 count=len(ids),
-                embeddings=tuple(s for s in self.slots if s.offset < keep),
+                # A1111 keeps every fix of the chunk, even one whose placeholders the backtrack moved on
+                embeddings=tuple(s for s in self.slots if s.offset < keep or not self.slots_move),
             )
         )
         self.ids, self.mults, self.owners = self.ids[keep:], self.mults[keep:], self.owners[keep:]
-        self.slots = [EmbeddingSlot(s.name, s.offset - keep, s.vectors) for s in self.slots if s.offset >= keep]
+        moved = self.slots if self.slots_move else []
+        self.slots = [EmbeddingSlot(s.name, s.offset - keep, s.vectors) for s in moved if s.offset >= keep]
         self.last_comma = -1
 
     def report(self, fragments: Sequence[tuple[str, float]]) -> TokenReport:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from promptlab.errors import InvalidInputError
-from promptlab.tokens.chunking import Chunk, Emphasis, TokenizerLike, TokenReport, chunk_prompt
+from promptlab.tokens.chunking import Chunk, Emphasis, TiBacktrack, TokenizerLike, TokenReport, chunk_prompt
 from promptlab.tokens.clip import ClipTokenizer, get_tokenizer, tidy_spacing
 
 
@@ -52,6 +52,7 @@ def count_prompt_tokens(
     emphasis: str | Emphasis = "Original",
     embeddings: Mapping[str, int] | None = None,
     tokenizer: TokenizerLike | None = None,
+    ti_backtrack: str | TiBacktrack = TiBacktrack.A1111,
 ) -> PromptTokens:
     """Token counts of a prompt as A1111's UI computes them (``negative`` prompts have no ``AND``)."""
     from promptlab.syntax.a1111 import (
@@ -86,6 +87,7 @@ def count_prompt_tokens(
                 emphasis=emphasis,
                 embeddings=embeddings,
                 tokenizer=tokenizer,
+                ti_backtrack=ti_backtrack,
             ),
         )
         for (part, scheduled_text), ends in seen.items()
@@ -101,10 +103,13 @@ def chunk_text(chunk: Chunk, tokenizer: ClipTokenizer | None = None) -> str:
     pieces: list[str] = []
     position = 0
     for slot in chunk.embeddings:
+        if slot.offset >= chunk.count:  # left in the padding by A1111's comma backtrack
+            continue
         pieces.append(tok.decode(ids[position : slot.offset]))
         pieces.append(f"<{slot.name}>")
         position = slot.offset + slot.vectors
     pieces.append(tok.decode(ids[position:]))
+    pieces.extend(f"<{slot.name}:padding>" for slot in chunk.embeddings if slot.offset >= chunk.count)
     return tidy_spacing(" ".join(p for p in pieces if p))
 
 

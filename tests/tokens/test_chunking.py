@@ -118,8 +118,10 @@ def test_longest_multi_token_embedding_name_wins():
 
 
 def test_comma_backtrack_moves_embedding_slot():
-    """promptlab moves the slot with the relocated vectors (A1111 leaves it behind: documented)."""
-    _, report = chunk([(words(0, 60) + " , emb " + words(63, 80), 1.0)], embeddings={"emb": 2})
+    """ti_backtrack="move": the slot goes with the relocated placeholders (A1111's behaviour: test_ti_backtrack)."""
+    tok = WordTokenizer()
+    report = tokens.chunk_fragments([(words(0, 60) + " , emb " + words(63, 80), 1.0)], embeddings={"emb": 2},
+                                    tokenizer=tok, ti_backtrack="move")
     first, second = report.chunks
     assert first.count == 61 and first.embeddings == ()
     assert second.embeddings == (tokens.EmbeddingSlot("emb", 0, 2),)
