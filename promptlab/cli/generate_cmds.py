@@ -50,10 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "or a hub id (online only); default: the first checkpoint found")
     p.add_argument("--prompt", metavar="TEXT", help="the prompt (or - for stdin)")
     p.add_argument("--from", dest="from_image", metavar="IMAGE",
-                   help="start from the parameters stored in an image (A1111/ComfyUI/NovelAI...); flags override")
+                   help="replay an image (A1111/ComfyUI/NovelAI...): its replay plan (what runs for each setting, "
+                   "what is mapped or not reproducible here) is printed first; flags override")
+    p.add_argument("--dry-run", action="store_true", help="with --from: print the replay plan (--json: as JSON) and stop")
     for flag, field, kind, text in _PARAM_FLAGS:
         p.add_argument(flag, dest=field, type=kind, default=None, help=text)
-    p.add_argument("--out", metavar="DIR", required=True, help="output folder (created if missing)")
+    p.add_argument("--out", metavar="DIR", help="output folder (created if missing); required unless --dry-run")
     p.add_argument("--wildcards", action="append", metavar="DIR", default=None,
                    help="wildcard folder for __name__ (repeatable; default models/wildcards). Variants {a|b} and "
                    "wildcards are expanded per image: batch count x size walk through them with seed+i")
@@ -90,13 +92,8 @@ def _params(args: argparse.Namespace):
     from promptlab.params import GenerationParams
 
     params = GenerationParams()
-    if args.from_image:
-        from promptlab.metadata import read
-
-        meta = read(args.from_image)
-        if meta.params is None:
-            raise InvalidInputError(f"{args.from_image} carries no generation parameters to start from.")
-        params = meta.params
+    if args.from_image:   # the replay plan decided what runs for each stored setting (promptlab.replay)
+        params = args.replay_plan.params
     changes = {}
     if args.prompt is not None:
         changes["prompt"] = read_text_arg(args.prompt)
@@ -118,17 +115,20 @@ def _params(args: argparse.Namespace):
             changes[field] = read_text_arg(value)
         else:
             changes[field] = value
-    if args.from_image and "model" not in changes:
-        changes["model"] = None  # the stored name may not exist here; the default model is used
-        changes["model_hash"] = None
     return params.with_(**changes)
 
 
 def run_generate(args: argparse.Namespace) -> int:
     from promptlab.backend.diffusers_backend import DiffusersBackend, save_images
     from promptlab.backend.models import ModelRoots, list_models, no_checkpoint_message
-    from promptlab.errors import ModelNotFoundError
+    from promptlab.errors import InvalidInputError, ModelNotFoundError
 
+    if args.from_image and _show_replay_plan(args):
+        return 0
+    if not args.out:
+        from promptlab.i18n import t
+
+        raise InvalidInputError(t("replay.cli.needs_out", "en"))
     params = _params(args)
     backend = DiffusersBackend(args.models, a1111_root=args.a1111_root, device=args.device, dtype=args.dtype,
                                allow_pickle=args.allow_pickle)
@@ -162,12 +162,26 @@ def run_generate(args: argparse.Namespace) -> int:
             bar.close()
     paths = save_images(results, args.out)
     if args.json:
-        print_json([{"path": str(path), "seed": r.params.seed, "infotext": r.infotext}
-                    for path, r in zip(paths, results, strict=True)])
+        written = [{"path": str(path), "seed": r.params.seed, "infotext": r.infotext}
+                   for path, r in zip(paths, results, strict=True)]
+        print_json({"plan": args.replay_plan.to_json(), "images": written} if args.from_image else written)
     else:
         for path in paths:
             print(path)
     return 0
+
+
+def _show_replay_plan(args: argparse.Namespace) -> bool:
+    """Build and show the replay plan of --from IMAGE; True when only the plan was asked for (--dry-run)."""
+    from promptlab.replay.cli import plan_from_image, print_plan
+
+    args.replay_plan = plan_from_image(args.from_image, models=args.models, a1111_root=args.a1111_root)
+    if args.dry_run:
+        print_plan(args.replay_plan, as_json=args.json, stream=sys.stdout)
+        return True
+    if not args.json:
+        print_plan(args.replay_plan, as_json=False)
+    return False
 
 
 def _variant_jobs(params, args):
