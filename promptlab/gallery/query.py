@@ -153,7 +153,7 @@ def _field_sql(term: Term) -> tuple[str, list[object]]:
     if f == "model":
         return "(model LIKE ? OR model_hash LIKE ?)", [f"%{v}%", f"{v}%"]
     if f == "lora":
-        return "id IN (SELECT image_id FROM image_loras WHERE name LIKE ?)", [f"%{v}%"]
+        return "lora_names LIKE ?", [f"%{v}%"]
     if f in ("seed", "steps"):
         return _number(term, f, int)
     if f == "cfg":

@@ -21,7 +21,7 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 COLUMNS = (
     "path", "size", "mtime_ns", "image_width", "image_height", "width", "height", "generator", "prompt",
     "negative", "model", "model_hash", "sampler", "sampler_key", "schedule", "steps", "cfg", "seed", "denoise",
-    "hires_upscale", "loras", "params_json", "meta_hash", "error",
+    "hires_upscale", "loras", "lora_names", "params_json", "meta_hash", "error",
 )
 
 
@@ -57,14 +57,17 @@ class ImageRecord:
     id: int | None = None
 
     def as_row(self) -> tuple[Any, ...]:
-        values = [getattr(self, c) for c in COLUMNS]
-        values[COLUMNS.index("loras")] = json.dumps(self.loras, ensure_ascii=False)
+        values = [getattr(self, c) for c in COLUMNS if c != "lora_names"]
+        at = COLUMNS.index("loras")
+        values[at] = json.dumps(self.loras, ensure_ascii=False)
+        # One line per name between newlines: lora:name searches it with LIKE, no join table to write.
+        values.insert(at + 1, "".join(f"\n{name}" for name, _ in self.loras) + "\n" if self.loras else "")
         return tuple(values)
 
     @classmethod
     def from_row(cls, row: Any) -> ImageRecord:
         """From a ``sqlite3.Row`` (or mapping) holding ``id`` and every column."""
-        data = {c: row[c] for c in COLUMNS}
+        data = {c: row[c] for c in COLUMNS if c != "lora_names"}
         data["loras"] = tuple((str(n), w) for n, w in json.loads(data["loras"] or "[]"))
         return cls(**data, id=row["id"])
 

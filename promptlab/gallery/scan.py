@@ -93,11 +93,15 @@ def read_record(item: _FileStat) -> ImageRecord | str:
     """The row for one file, or why it was skipped. Picklable (runs in pool workers)."""
     from promptlab.metadata import read
 
-    meta = read(item.path)
     try:
-        after = os.stat(item.path)
+        stream = open(item.path, "rb")
     except OSError as exc:
-        return f"{item.path}: vanished while being read ({exc.strerror or exc})"
+        return f"{item.path}: vanished or unreadable ({exc.strerror or exc}); it will be tried again on the next scan"
+    with stream:
+        meta = read(stream)
+        # fstat, not stat: the open file is what was read. A file replaced by a rename meanwhile is
+        # still read whole and consistent here, and the next scan sees the new one.
+        after = os.fstat(stream.fileno())
     if after.st_size != item.size or after.st_mtime_ns != item.mtime_ns:
         return f"{item.path}: changed while being read; it will be read again on the next scan"
     return record_from_metadata(item.path, item.size, item.mtime_ns, meta)
@@ -196,6 +200,7 @@ def _commit(conn: sqlite3.Connection, batch: list[ImageRecord | str], known: dic
             moved_ids: set[int], progress: ScanProgress) -> ScanProgress:
     added = updated = moved = failed = skipped = 0
     problems = list(progress.problems)
+    to_upsert: list[ImageRecord] = []
     with store.transaction(conn):
         for result in batch:
             if isinstance(result, str):
@@ -203,19 +208,19 @@ def _commit(conn: sqlite3.Connection, batch: list[ImageRecord | str], known: dic
                 problems.append(result)
                 continue
             failed += result.error is not None
-            if result.path in known:
-                updated += 1
-                store.upsert(conn, [result])
-                continue
-            candidates = by_hash.get(result.meta_hash or "", [])
+            candidates = by_hash.get(result.meta_hash or "", []) if result.path not in known else []
             if candidates:
                 row_id = candidates.pop()
                 moved_ids.add(row_id)
                 store.move(conn, row_id, result)
                 moved += 1
             else:
-                store.upsert(conn, [result])
-                added += 1
+                to_upsert.append(result)
+                if result.path in known:
+                    updated += 1
+                else:
+                    added += 1
+        store.upsert(conn, to_upsert)
     return replace(progress, read=progress.read + len(batch), added=progress.added + added,
                    updated=progress.updated + updated, moved=progress.moved + moved, failed=progress.failed + failed,
                    skipped=progress.skipped + skipped, problems=tuple(problems))

@@ -69,7 +69,8 @@ def stats(conn: sqlite3.Connection, *, top: int = 50) -> Stats:
                            "GROUP BY generator ORDER BY n DESC, generator LIMIT ?"),
         models=grouped("SELECT model, count(*) n FROM images WHERE model IS NOT NULL AND model != '' "
                        "GROUP BY model ORDER BY n DESC, model LIMIT ?"),
-        loras=grouped("SELECT name, count(*) n FROM image_loras GROUP BY name ORDER BY n DESC, name LIMIT ?"),
+        loras=grouped("SELECT j.value ->> 0 AS name, count(*) n FROM images, json_each(images.loras) j "
+                      "GROUP BY name ORDER BY n DESC, name LIMIT ?"),
         samplers=grouped("SELECT sampler, count(*) n FROM images WHERE sampler IS NOT NULL AND sampler != '' "
                          "GROUP BY sampler ORDER BY n DESC, sampler LIMIT ?"),
     )

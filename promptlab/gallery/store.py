@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS images (
     generator TEXT, prompt TEXT NOT NULL DEFAULT '', negative TEXT NOT NULL DEFAULT '',
     model TEXT, model_hash TEXT, sampler TEXT, sampler_key TEXT, schedule TEXT,
     steps INTEGER, cfg REAL, seed INTEGER, denoise REAL, hires_upscale REAL,
-    loras TEXT NOT NULL DEFAULT '[]', params_json TEXT NOT NULL DEFAULT '{}',
+    loras TEXT NOT NULL DEFAULT '[]', lora_names TEXT NOT NULL DEFAULT '',
+    params_json TEXT NOT NULL DEFAULT '{}',
     meta_hash TEXT, error TEXT
 );
 CREATE INDEX IF NOT EXISTS images_mtime ON images(mtime_ns);
@@ -34,13 +35,6 @@ CREATE INDEX IF NOT EXISTS images_seed ON images(seed);
 CREATE INDEX IF NOT EXISTS images_steps ON images(steps);
 CREATE INDEX IF NOT EXISTS images_model ON images(model);
 CREATE INDEX IF NOT EXISTS images_meta_hash ON images(meta_hash);
-CREATE TABLE IF NOT EXISTS image_loras (
-    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    weight REAL
-);
-CREATE INDEX IF NOT EXISTS image_loras_name ON image_loras(name COLLATE NOCASE);
-CREATE INDEX IF NOT EXISTS image_loras_image ON image_loras(image_id);
 -- "_" separates tokens (unicode61 default), so the phrase "long hair" also finds long_hair.
 CREATE VIRTUAL TABLE IF NOT EXISTS images_fts USING fts5(
     prompt, negative, content='images', content_rowid='id', tokenize='unicode61 remove_diacritics 0'
@@ -105,22 +99,12 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 def upsert(conn: sqlite3.Connection, records: Iterable[ImageRecord]) -> None:
     """Insert or replace rows by path (call inside ``transaction``)."""
-    for rec in records:
-        row_id = conn.execute(_INSERT + " RETURNING id", rec.as_row()).fetchone()[0]
-        _set_loras(conn, row_id, rec)
+    conn.executemany(_INSERT, (rec.as_row() for rec in records))
 
 
 def move(conn: sqlite3.Connection, row_id: int, rec: ImageRecord) -> None:
     """A moved file keeps its row (and id) under the new path."""
     conn.execute(f"UPDATE images SET {', '.join(f'{c}=?' for c in COLUMNS)} WHERE id=?", (*rec.as_row(), row_id))
-    _set_loras(conn, row_id, rec)
-
-
-def _set_loras(conn: sqlite3.Connection, row_id: int, rec: ImageRecord) -> None:
-    conn.execute("DELETE FROM image_loras WHERE image_id=?", (row_id,))
-    if rec.loras:
-        conn.executemany("INSERT INTO image_loras(image_id, name, weight) VALUES (?, ?, ?)",
-                         [(row_id, name, weight) for name, weight in rec.loras])
 
 
 def delete_ids(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
