@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from promptlab.init_image import InitImage
+
 
 @dataclass(frozen=True)
 class GenerationParams:
@@ -89,6 +91,8 @@ class GenerationParams:
     refiner: str | None = None              # "Refiner"
     refiner_switch_at: float | None = None  # "Refiner switch at"
     user: str | None = None                 # "User"
+    # img2img input (not an infotext key: the image itself travels with the request; see promptlab.init_image)
+    init_image: InitImage | None = None
     # Order of the keys in the infotext this was parsed from, so that writing it back gives the
     # same text. Not part of equality: two params with the same values are equal.
     infotext_order: tuple[str, ...] = field(default=(), compare=False, repr=False)

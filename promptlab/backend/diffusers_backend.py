@@ -17,6 +17,7 @@ from typing import Any
 
 from promptlab.backend.base import GeneratedImage, Progress, ProgressCallback
 from promptlab.backend.hires import HiresPlan, plan_hires, upscale_images, upscale_latents
+from promptlab.backend.img2img import Img2ImgPlan, init_latents, plan_img2img, run_img2img
 from promptlab.backend.lora import LoraRequest, applied_loras, lora_hashes_text, requests_from_networks
 from promptlab.backend.manager import LoadedModel, ModelManager, load_vae, vae_config_name
 from promptlab.backend.models import Family, ModelRoots, find_model, list_models, resolve_checkpoint, short_hash
@@ -39,12 +40,14 @@ class _Job:
     hires_choice: SamplerChoice | None
     loras: tuple[LoraRequest, ...]
     seed: int
+    img2img: Img2ImgPlan | None = None
 
 
 class DiffusersBackend:
     """Local generation. Thread-safe: calls on the same model run one at a time."""
 
     name = "diffusers"
+    supports_img2img = True
 
     def __init__(self, models_root: str | Path | None = None, *, device: str = "auto", dtype: str = "auto",
                  memory_budget_gb: float | None = None, allow_pickle: bool = False,
@@ -134,8 +137,9 @@ class DiffusersBackend:
             raise InvalidInputError(f"Clip skip {params.clip_skip} must be 1 or more (A1111 numbering).")
         if params.subseed_strength:
             raise InvalidInputError("Variation seeds (subseed strength) are not supported by the local backend yet.")
-        if not 0 <= params.seed < 2**32 and params.seed != -1:
-            raise InvalidInputError(f"Seed {params.seed} must be -1 (random) or in 0..4294967295.")
+        # ComfyUI seeds go up to 2**64-1 and A1111 seeds torch with the full number: keep them as they are
+        if not 0 <= params.seed < 2**64 and params.seed != -1:
+            raise InvalidInputError(f"Seed {params.seed} must be -1 (random) or in 0..18446744073709551615.")
         choice = resolve_sampler(params.sampler, params.schedule_type)
         hires = plan_hires(params)
         hires_choice = None
@@ -145,7 +149,7 @@ class DiffusersBackend:
         prompt, networks = extra_networks(params.prompt)
         loras = tuple(requests_from_networks(networks, self.roots))
         seed = params.seed if params.seed != -1 else secrets.randbelow(4294967294)
-        return _Job(params, prompt, choice, hires, hires_choice, loras, seed)
+        return _Job(params, prompt, choice, hires, hires_choice, loras, seed, plan_img2img(params))
 
     # ------------------------------------------------------------------------------------------
     def _run(self, model: LoadedModel, job: _Job, on_progress, cancel) -> list[GeneratedImage]:
@@ -174,6 +178,10 @@ class DiffusersBackend:
         call_pipe = derive_pipeline(type(pipe), pipe, **overrides)
         total_images = params.batch_size * params.batch_count
         steps_total = params.steps + (job.hires.run_steps if job.hires else 0)
+        source = None
+        if job.img2img is not None:   # encoded once for every batch
+            steps_total = job.img2img.run_steps
+            source = init_latents(call_pipe, job.img2img.init, params.width, params.height)
         for warning in dict.fromkeys((*cond.warnings, *(hires_cond.warnings if hires_cond else ()))):
             # never silent: the CLI prints these, the page shows them
             _log.warning("%s", warning)
@@ -192,6 +200,16 @@ class DiffusersBackend:
                 # A1111's "Eta noise seed delta": ancestral noise from seed + ENSD, after the starting noise
                 generators = [torch.Generator("cpu").manual_seed(s + params.ensd) for s in seeds]
             callback = self._callback(on_progress, cancel, first, total_images, steps_total, 0, model.family)
+            if job.img2img is not None:
+                # fresh generators: the pipeline draws the starting noise from the seed first, as above
+                ensd = bool(params.ensd and job.choice.sampler.name in USES_ENSD)
+                images = run_img2img(
+                    call_pipe, model.family is Family.SDXL, job.img2img, params, source,
+                    [torch.Generator("cpu").manual_seed(s) for s in seeds],
+                    [s + params.ensd for s in seeds] if ensd else None, self._kwargs(cond, callback, unet),
+                    {"eta": params.eta} if params.eta is not None and job.choice.sampler.name == "DDIM" else {})
+                self._finish(results, images, job, model, seeds, vae_name, vae_hash, cond)
+                continue
             latent_out = job.hires is not None and job.hires.in_latent_space
             out = call_pipe(
                 **self._kwargs(cond, callback, unet),
@@ -206,12 +224,16 @@ class DiffusersBackend:
                 images = self._hires_pass(call_pipe, model, job, hires_cond, images, generators,
                                           self._callback(on_progress, cancel, first, total_images, steps_total,
                                                          params.steps, model.family))
-            for i, image in enumerate(images):
-                final = self._final_params(job, model, seeds[i], vae_name, vae_hash, cond)
-                infotext = final.to_infotext()
-                image.info["parameters"] = infotext
-                results.append(GeneratedImage(image=image, params=final, infotext=infotext))
+            self._finish(results, images, job, model, seeds, vae_name, vae_hash, cond)
         return results
+
+    def _finish(self, results: list, images: list, job: _Job, model: LoadedModel, seeds: list[int], vae_name,
+                vae_hash, cond) -> None:
+        for i, image in enumerate(images):
+            final = self._final_params(job, model, seeds[i], vae_name, vae_hash, cond)
+            infotext = final.to_infotext()
+            image.info["parameters"] = infotext
+            results.append(GeneratedImage(image=image, params=final, infotext=infotext))
 
     def _hires_pass(self, pipe, model: LoadedModel, job: _Job, cond, images, generators, callback):
         from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionXLImg2ImgPipeline
@@ -248,6 +270,8 @@ class DiffusersBackend:
         if job.hires is not None:
             changes["denoising_strength"] = job.hires.denoise
             changes["hires_upscaler"] = job.hires.upscaler
+        if job.img2img is not None:
+            changes["denoising_strength"] = job.img2img.denoise
         return job.params.with_(**changes)
 
     # ------------------------------------------------------------------------------------------

@@ -90,28 +90,23 @@ def params_from_dict(data: dict) -> GenerationParams:
     kwargs = {k: v for k, v in data.items() if k in names}
     if "extra" in kwargs:
         kwargs["extra"] = tuple(tuple(kv) for kv in kwargs["extra"])
+    kwargs.pop("init_image", None)  # recorded as a summary (name, sha256), not the pixels
     return GenerationParams(**kwargs)
 
 
 def params_to_dict(params: GenerationParams) -> dict:
-    data = asdict(params)
+    data = asdict(params.with_(init_image=None))
     data["extra"] = [list(kv) for kv in params.extra]
+    data["init_image"] = params.init_image.describe() if params.init_image is not None else None
     return data
 
 
 def _write_cell(out_dir: Path, cell: Cell, result: CellResult) -> str:
-    from PIL.PngImagePlugin import PngInfo
+    from promptlab.metadata.write import save_png
 
-    info = PngInfo()
-    if result.infotext:
-        info.add_itxt("parameters", result.infotext)
     payload = {"key": cell.key, "index": list(cell.index), "params": params_to_dict(result.params or cell.params)}
-    info.add_itxt(CELL_CHUNK, json.dumps(payload, ensure_ascii=False))
-    folder = out_dir / CELLS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / (cell.file_name + ".part")
-    result.image.save(tmp, format="PNG", pnginfo=info)
-    tmp.replace(folder / cell.file_name)
+    save_png(result.image, out_dir / CELLS_DIR / cell.file_name, result.infotext,
+             {CELL_CHUNK: json.dumps(payload, ensure_ascii=False)})
     return f"{CELLS_DIR}/{cell.file_name}"
 
 

@@ -304,7 +304,8 @@ def _params_dict(params) -> dict[str, Any]:
         return {}
     from dataclasses import asdict
 
-    data = asdict(params)
+    data = asdict(params.with_(init_image=None))  # the response carries the images, not the input's bytes
     data.pop("infotext_order", None)
+    data.pop("init_image", None)
     data["extra"] = dict(data.get("extra") or ())
     return data
