@@ -4,7 +4,10 @@ For each image: build an API-format workflow (``comfyui_workflow.build_txt2img``
 our client id, follow ``/ws`` for progress (``progress`` / ``executing`` messages) — or poll
 ``/history`` when websockets are not available — then fetch the outputs with ``/view``. Images are
 made one per prompt with seed+i, so batch members get A1111's seeds (ComfyUI's own batches share one
-seed). Cancel posts ``/interrupt``.
+seed). Cancel touches only promptlab's own prompts, as the real server allows: ``POST /queue
+{"delete": [id]}`` for one still waiting and ``POST /interrupt {"prompt_id": id}`` for the running one
+(a bare ``/interrupt`` would stop whatever runs, another client's job included). ``/interrupt``
+answers 200 with an empty body.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from typing import Any
 
 from promptlab.backend.a1111_api import match_model_name
 from promptlab.backend.base import GeneratedImage, Progress, ProgressCallback
-from promptlab.backend.comfyui_workflow import SAMPLERS, build_txt2img
-from promptlab.errors import BackendError, CancelledError, InvalidInputError, missing_dependency
+from promptlab.backend.comfyui_workflow import SAMPLERS, SCHEDULERS, build_txt2img
+from promptlab.errors import BackendError, CancelledError, InvalidInputError, PromptlabError, missing_dependency
+from promptlab.i18n import t
 from promptlab.params import GenerationParams
 
 
@@ -42,6 +46,7 @@ class ComfyUIBackend:
         self.client_id = uuid.uuid4().hex
         self._http = httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=connect_timeout))
         self._lock = threading.Lock()
+        self._own_prompts: set[str] = set()   # queued or running prompts of this backend (for cancel)
 
     # --- HTTP --------------------------------------------------------------------------------
     def _call(self, method: str, path: str, *, json_body: Any = None, params: dict | None = None, raw: bool = False):
@@ -60,10 +65,11 @@ class ComfyUIBackend:
             except httpx.HTTPError as exc:
                 raise BackendError(f"ComfyUI {path} failed: {exc}") from None
         if response.status_code >= 400:
-            detail = response.text[:800]
-            raise BackendError(f"ComfyUI {path} answered HTTP {response.status_code}: {detail}")
+            raise BackendError(_http_error(path, response))
         if raw:
             return response.content
+        if not response.content:   # /interrupt and /queue answer 200 with an empty body
+            return None
         try:
             return response.json()
         except ValueError:
@@ -88,12 +94,27 @@ class ComfyUIBackend:
     def list_loras(self) -> list[str]:
         return self._choices("LoraLoader", "lora_name")
 
+    def list_vaes(self) -> list[str]:
+        return self._choices("VAELoader", "vae_name")
+
     def list_samplers(self) -> list[str]:
         available = set(self._choices("KSampler", "sampler_name"))
         return [name for name, comfy in SAMPLERS.items() if comfy in available]
 
+    def list_schedulers(self) -> list[str]:
+        available = set(self._choices("KSampler", "scheduler"))
+        return ["Automatic"] + [name for name, comfy in SCHEDULERS.items() if comfy in available]
+
     def interrupt(self) -> None:
-        self._call("POST", "/interrupt")
+        """Stop this backend's prompts only (another client's running job is left alone)."""
+        for prompt_id in list(self._own_prompts):
+            self.cancel_prompt(prompt_id)
+
+    def cancel_prompt(self, prompt_id: str) -> None:
+        """Remove ``prompt_id`` from the queue if it still waits there, and interrupt it if it runs."""
+        self._call("POST", "/queue", json_body={"delete": [prompt_id]})
+        self._call("POST", "/interrupt", json_body={"prompt_id": prompt_id})
+        self._own_prompts.discard(prompt_id)
 
     def close(self) -> None:
         self._http.close()
@@ -106,17 +127,23 @@ class ComfyUIBackend:
             models = self.list_models()
             checkpoint = self._checkpoint(params.model, models)
             loras = self.list_loras() if "<" in params.prompt else None
+            vaes = self.list_vaes() if params.vae not in (None, "", "Automatic", "None") else None
             total = params.batch_size * params.batch_count
+            # ComfyUI's seed goes up to 2**64-1: a large seed from an image is kept as it is
             base_seed = params.seed if params.seed != -1 else random.randrange(2**32)
             results = []
             for i in range(total):
                 if cancel is not None and cancel.is_set():
                     raise CancelledError(f"Cancelled on {self.name}.")
-                seed = (base_seed + i) % 2**32
-                workflow = build_txt2img(params, checkpoint=checkpoint, seed=seed, loras_available=loras)
+                seed = (base_seed + i) % 2**64
+                workflow = build_txt2img(params, checkpoint=checkpoint, seed=seed, loras_available=loras,
+                                         vaes_available=vaes)
+                if on_progress is not None and i == 0:
+                    for warning in workflow.warnings:
+                        on_progress(Progress(0, params.steps, 0, total, message=warning))
                 image = self._run(workflow, params, i, total, on_progress, cancel)
-                used = replace(params, seed=seed, model=checkpoint.rsplit(".", 1)[0], batch_size=1, batch_count=1,
-                               extra=params.extra + (("Backend", "ComfyUI"),))
+                used = replace(_as_run(params), seed=seed, model=checkpoint.rsplit(".", 1)[0], batch_size=1,
+                               batch_count=1, extra=params.extra + (("Backend", "ComfyUI"),))
                 results.append(GeneratedImage(image=image, params=used, infotext=used.to_infotext()))
             return results
 
@@ -137,11 +164,16 @@ class ComfyUIBackend:
         try:
             queued = self._call("POST", "/prompt", json_body={"prompt": workflow.graph, "client_id": self.client_id})
             if queued.get("node_errors"):
-                raise BackendError(f"ComfyUI rejected the workflow: {json.dumps(queued['node_errors'])[:800]}")
+                raise BackendError(t("replay.error.comfy_rejected", "en", details=_node_errors(queued["node_errors"])))
             prompt_id = queued.get("prompt_id")
             if not prompt_id:
                 raise BackendError(f"ComfyUI did not queue the workflow: {json.dumps(queued)[:500]}")
-            self._wait(prompt_id, socket, params, index, total, on_progress, cancel)
+            self._own_prompts.add(prompt_id)
+            try:
+                self._wait(prompt_id, socket, params, index, total, on_progress, cancel,
+                           _hires_node(workflow.graph))
+            finally:
+                self._own_prompts.discard(prompt_id)
         finally:
             if socket is not None:
                 socket.close()
@@ -158,23 +190,26 @@ class ComfyUIBackend:
         except (OSError, websocket.WebSocketException):
             return None   # progress falls back to polling /history
 
-    def _wait(self, prompt_id, socket, params, index, total, on_progress, cancel) -> None:
+    def _wait(self, prompt_id, socket, params, index, total, on_progress, cancel, hires_node=None) -> None:
         deadline = time.monotonic() + self.timeout
-        interrupted = False
+        first = params.steps
+        # one progress total over both passes, as A1111 counts a hires-fix job
+        steps_total = first + ((params.hires_steps or params.steps) if hires_node else 0)
         while time.monotonic() < deadline:
-            if cancel is not None and cancel.is_set() and not interrupted:
-                self.interrupt()
-                interrupted = True
+            if cancel is not None and cancel.is_set():
+                self.cancel_prompt(prompt_id)
+                raise CancelledError(f"Interrupted on {self.name}.")
             if socket is not None:
                 message = self._receive(socket)
                 if message is not None:
                     kind, data = message.get("type"), message.get("data", {})
                     if kind == "progress" and on_progress is not None and data.get("prompt_id", prompt_id) == prompt_id:
-                        on_progress(Progress(int(data.get("value", 0)), int(data.get("max", params.steps)), index, total))
+                        offset = first if hires_node is not None and str(data.get("node")) == hires_node else 0
+                        on_progress(Progress(offset + int(data.get("value", 0)), steps_total, index, total))
                     if kind == "execution_interrupted" and data.get("prompt_id") == prompt_id:
                         raise CancelledError(f"Interrupted on {self.name}.")
                     if kind == "execution_error" and data.get("prompt_id") == prompt_id:
-                        raise BackendError(f"ComfyUI failed: {data.get('exception_message', data)}")
+                        raise BackendError(_execution_error(data))
                     if kind == "executing" and data.get("node") is None and data.get("prompt_id") == prompt_id:
                         return
                     continue
@@ -184,9 +219,7 @@ class ComfyUIBackend:
             if history:
                 status = history.get("status", {})
                 if status.get("status_str") == "error":
-                    if interrupted:
-                        raise CancelledError(f"Interrupted on {self.name}.")
-                    raise BackendError(f"ComfyUI failed: {json.dumps(status.get('messages', []))[:800]}")
+                    raise _history_error(status, self.name)
                 if status.get("completed", True):
                     return
         raise BackendError(f"ComfyUI did not finish within {self.timeout:.0f} s.")
@@ -213,7 +246,7 @@ class ComfyUIBackend:
 
         history = self._call("GET", f"/history/{prompt_id}").get(prompt_id) or {}
         if history.get("status", {}).get("status_str") == "error":
-            raise BackendError(f"ComfyUI failed: {json.dumps(history['status'].get('messages', []))[:800]}")
+            raise _history_error(history["status"], self.name)
         images = history.get("outputs", {}).get(output_node, {}).get("images", [])
         if not images:
             raise BackendError("ComfyUI finished but returned no image.")
@@ -226,3 +259,69 @@ class ComfyUIBackend:
         except OSError as exc:
             raise BackendError(f"ComfyUI returned an image that cannot be decoded: {exc}") from None
         return image
+
+
+# --- what the real server answers, made readable ---------------------------------------------------
+
+
+def _as_run(params: GenerationParams) -> GenerationParams:
+    """The params as this backend ran them: "Automatic" resolved, the hires denoise written even when default."""
+    from promptlab.backend.a1111_api import hires_enabled
+    from promptlab.replay.mapping import automatic_schedule
+
+    changes: dict[str, Any] = {}
+    if params.schedule_type in (None, "", "Automatic"):
+        changes["schedule_type"] = automatic_schedule(params.sampler)
+    if hires_enabled(params) and params.denoising_strength is None:
+        changes["denoising_strength"] = 0.7
+    return replace(params, **changes)
+
+
+def _hires_node(graph: dict[str, Any]) -> str | None:
+    samplers = [node_id for node_id, node in graph.items() if node.get("class_type") == "KSampler"]
+    return samplers[1] if len(samplers) > 1 else None
+
+
+def _http_error(path: str, response: Any) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("node_errors"):
+        return t("replay.error.comfy_rejected", "en", details=_node_errors(body["node_errors"]))
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = body["error"]
+        return f"ComfyUI {path} answered HTTP {response.status_code}: {error.get('message', '')} {error.get('details', '')}".strip()
+    return f"ComfyUI {path} answered HTTP {response.status_code}: {response.text[:300]}"
+
+
+def _node_errors(node_errors: dict[str, Any]) -> str:
+    """``{node: {"errors": [{"message", "details"}], "class_type"}}`` as one line per problem."""
+    parts = []
+    for node_id, entry in node_errors.items():
+        entry = entry if isinstance(entry, dict) else {}
+        for error in entry.get("errors", []) or []:
+            if isinstance(error, dict):
+                text = error.get("message", "")
+                if error.get("details"):
+                    text += f": {error['details']}"
+            else:
+                text = str(error)
+            parts.append(f"node {node_id} ({entry.get('class_type', '?')}): {text}")
+    return "; ".join(parts) or json.dumps(node_errors)[:300]
+
+
+def _execution_error(data: dict[str, Any]) -> str:
+    return t("replay.error.comfy_failed", "en", node=data.get("node_id", "?"), node_type=data.get("node_type", "?"),
+             message=str(data.get("exception_message", "")).strip() or data.get("exception_type", "unknown error"))
+
+
+def _history_error(status: dict[str, Any], name: str) -> PromptlabError:
+    for message in status.get("messages", []) or []:
+        if isinstance(message, list) and len(message) == 2:
+            kind, data = message
+            if kind == "execution_interrupted":
+                return CancelledError(f"Interrupted on {name}.")
+            if kind == "execution_error" and isinstance(data, dict):
+                return BackendError(_execution_error(data))
+    return BackendError(f"ComfyUI failed without an error message on {name}.")

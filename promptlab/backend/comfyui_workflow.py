@@ -33,13 +33,12 @@ SAMPLERS = {
     "DDIM": "ddim",
     "UniPC": "uni_pc",
     "LCM": "lcm",
-    "Restart": "res_multistep",
 }
-# A1111 schedule type -> ComfyUI scheduler
+# A1111's "Restart" has no ComfyUI sampler (res_multistep is a different method): not offered.
+# A1111 schedule type -> ComfyUI scheduler ("Automatic" is resolved per sampler first, as A1111 1.9+ does)
 SCHEDULERS = {
-    None: "normal",
-    "Automatic": "normal",
     "Uniform": "normal",
+    "Normal": "normal",
     "Karras": "karras",
     "Exponential": "exponential",
     "SGM Uniform": "sgm_uniform",
@@ -50,7 +49,8 @@ SCHEDULERS = {
 }
 # A1111's legacy "DPM++ 2M Karras" style names
 _LEGACY_SUFFIXES = {" Karras": "Karras", " Exponential": "Exponential"}
-HIRES_UPSCALERS = {None: "nearest-exact", "Latent": "nearest-exact", "Latent (nearest-exact)": "nearest-exact",
+# A1111's "Latent" is bilinear without antialias (modules/shared_items latent_upscale_modes), as ComfyUI's bilinear
+HIRES_UPSCALERS = {None: "bilinear", "Latent": "bilinear", "Latent (nearest-exact)": "nearest-exact",
                    "Latent (bilinear)": "bilinear", "Latent (bicubic)": "bicubic", "Latent (area)": "area",
                    "Latent (bislerp)": "bislerp"}
 
@@ -63,9 +63,13 @@ class Workflow:
 
 
 def sampler_and_scheduler(sampler: str, schedule_type: str | None) -> tuple[str, str]:
+    from promptlab.replay.mapping import automatic_schedule
+
     for suffix, schedule in _LEGACY_SUFFIXES.items():
         if sampler.endswith(suffix) and sampler[: -len(suffix)] in SAMPLERS:
             sampler, schedule_type = sampler[: -len(suffix)], schedule_type or schedule
+    if schedule_type in (None, "", "Automatic"):
+        schedule_type = automatic_schedule(sampler)
     if sampler not in SAMPLERS:
         raise InvalidInputError(
             f"ComfyUI has no sampler for {sampler!r}. Supported: {', '.join(SAMPLERS)}."
@@ -73,7 +77,7 @@ def sampler_and_scheduler(sampler: str, schedule_type: str | None) -> tuple[str,
     if schedule_type not in SCHEDULERS:
         raise InvalidInputError(
             f"ComfyUI has no scheduler for schedule type {schedule_type!r}. "
-            f"Supported: {', '.join(k for k in SCHEDULERS if k)}."
+            f"Supported: Automatic, {', '.join(SCHEDULERS)}."
         )
     return SAMPLERS[sampler], SCHEDULERS[schedule_type]
 
@@ -87,15 +91,29 @@ def _lora_file(name: str, known: list[str] | None) -> str:
     raise InvalidInputError(f"The ComfyUI server has no LoRA {name!r}. It has: {', '.join(known[:30])}.")
 
 
+def vae_file(name: str | None, known: list[str] | None) -> str | None:
+    """The server's VAE file for an A1111 VAE name; None for the checkpoint's own ("Automatic", "None")."""
+    if name is None or name in ("Automatic", "None", ""):
+        return None
+    if not known:
+        return name
+    match = match_model_name(name, known)
+    if match is not None:
+        return match
+    raise InvalidInputError(f"The ComfyUI server has no VAE {name!r}. It has: {', '.join(known[:30]) or 'none'}.")
+
+
 def build_txt2img(
     params: GenerationParams,
     *,
     checkpoint: str,
     seed: int,
     loras_available: list[str] | None = None,
+    vaes_available: list[str] | None = None,
     filename_prefix: str = "promptlab",
 ) -> Workflow:
     from promptlab import syntax
+    from promptlab.backend.a1111_api import hires_enabled
 
     warnings: list[str] = []
     sampler, scheduler = sampler_and_scheduler(params.sampler, params.schedule_type)
@@ -142,18 +160,27 @@ def build_txt2img(
                    "negative": ["4", 0], "latent_image": ["5", 0]},
     }
     latent = ["6", 0]
-    if params.hires_upscale or params.hires_resize_x:
+    if hires_enabled(params):
+        from promptlab.replay.hires_size import hires_target
+
         method = HIRES_UPSCALERS.get(params.hires_upscaler)
         if method is None:
-            warnings.append(f"Hires upscaler {params.hires_upscaler!r} is not a latent upscaler; using nearest-exact.")
-            method = "nearest-exact"
-        if params.hires_resize_x and params.hires_resize_y:
-            graph["7"] = {"class_type": "LatentUpscale", "inputs": {
-                "upscale_method": method, "width": params.hires_resize_x, "height": params.hires_resize_y,
-                "crop": "disabled", "samples": latent}}
-        else:
-            graph["7"] = {"class_type": "LatentUpscaleBy",
-                          "inputs": {"upscale_method": method, "scale_by": params.hires_upscale, "samples": latent}}
+            raise InvalidInputError(
+                f"Hires upscaler {params.hires_upscaler!r} is not available on ComfyUI through promptlab; "
+                f"use a latent upscaler: {', '.join(k for k in HIRES_UPSCALERS if k)}.")
+        target = hires_target(params.width, params.height, params.hires_upscale, params.hires_resize_x,
+                              params.hires_resize_y)
+        # A1111's size rule (a 0 side follows the aspect ratio; another ratio covers, then crops)
+        graph["7"] = {"class_type": "LatentUpscale", "inputs": {
+            "upscale_method": method, "width": target.width, "height": target.height, "crop": "disabled",
+            "samples": latent}}
+        upscaled = ["7", 0]
+        if target.crop_x or target.crop_y:
+            final_w, final_h = target.final_size
+            graph["19"] = {"class_type": "LatentCrop", "inputs": {
+                "width": final_w, "height": final_h, "x": target.crop_x // 2 * 8, "y": target.crop_y // 2 * 8,
+                "samples": upscaled}}
+            upscaled = ["19", 0]
         hr_sampler, hr_scheduler = sampler_and_scheduler(
             params.hires_sampler or params.sampler, params.hires_schedule_type or params.schedule_type)
         graph["8"] = {
@@ -162,11 +189,12 @@ def build_txt2img(
                        "cfg": params.hires_cfg_scale or params.cfg_scale, "sampler_name": hr_sampler,
                        "scheduler": hr_scheduler,
                        "denoise": 0.7 if params.denoising_strength is None else params.denoising_strength,
-                       "model": model, "positive": ["3", 0], "negative": ["4", 0], "latent_image": ["7", 0]},
+                       "model": model, "positive": ["3", 0], "negative": ["4", 0], "latent_image": upscaled},
         }
         latent = ["8", 0]
-    if params.vae:
-        graph["9"] = {"class_type": "VAELoader", "inputs": {"vae_name": params.vae}}
+    vae_name = vae_file(params.vae, vaes_available)
+    if vae_name is not None:
+        graph["9"] = {"class_type": "VAELoader", "inputs": {"vae_name": vae_name}}
         vae = ["9", 0]
     graph["20"] = {"class_type": "VAEDecode", "inputs": {"samples": latent, "vae": vae}}
     graph["21"] = {"class_type": "SaveImage", "inputs": {"filename_prefix": filename_prefix, "images": ["20", 0]}}

@@ -1,9 +1,13 @@
-"""A minimal ComfyUI stand-in speaking the endpoints promptlab uses.
+"""A ComfyUI stand-in that answers like the real server (ComfyUI 0.3.64) on the endpoints promptlab uses.
 
 ComfyUI itself is not installable here (it is distributed from its git repository, not a package
-registry). The stand-in checks what ComfyUI checks before queueing (known node types, links to existing
-nodes, required inputs, COMBO values from /object_info) and "executes" a txt2img graph: progress
-messages over /ws, history, /view. Images are painted from the seed so tests can check which seed ran.
+registry). The stand-in validates every workflow with the real server's node definitions
+(``comfy_validate``: types, required inputs, ranges, combo lists, links) and answers 400 with the
+real ``node_errors`` shape; runs one prompt at a time from a shared queue (several clients);
+``/queue {"delete": [...]}`` removes waiting prompts; ``/interrupt`` answers 200 with an **empty
+body** and, given ``{"prompt_id"}``, stops only that prompt; an execution error arrives on ``/ws``
+and in ``/history`` as the real server sends it. Images are painted from the seed so tests can check
+which seed ran, at the size the latent nodes give.
 """
 
 from __future__ import annotations
@@ -12,75 +16,74 @@ import asyncio
 import io
 import itertools
 import uuid
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 
+from tests.serve.comfy_validate import node_definitions, validate_prompt
+
 CHECKPOINTS = ["anime/alpha.safetensors", "beta.safetensors"]
 LORAS = ["detail_tweaker.safetensors", "style/flat.safetensors"]
-SAMPLERS = ["euler", "euler_ancestral", "heun", "dpm_2", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_sde", "ddim", "uni_pc", "lcm"]
-SCHEDULERS = ["normal", "karras", "exponential", "sgm_uniform", "simple", "ddim_uniform", "beta"]
-
-REQUIRED = {
-    "CheckpointLoaderSimple": {"ckpt_name"},
-    "LoraLoader": {"lora_name", "strength_model", "strength_clip", "model", "clip"},
-    "CLIPSetLastLayer": {"stop_at_clip_layer", "clip"},
-    "CLIPTextEncode": {"text", "clip"},
-    "EmptyLatentImage": {"width", "height", "batch_size"},
-    "KSampler": {"seed", "steps", "cfg", "sampler_name", "scheduler", "denoise", "model", "positive", "negative",
-                 "latent_image"},
-    "LatentUpscaleBy": {"upscale_method", "scale_by", "samples"},
-    "LatentUpscale": {"upscale_method", "width", "height", "crop", "samples"},
-    "VAELoader": {"vae_name"},
-    "VAEDecode": {"samples", "vae"},
-    "SaveImage": {"filename_prefix", "images"},
-}
-OUTPUTS = {"CheckpointLoaderSimple": 3, "LoraLoader": 2, "CLIPSetLastLayer": 1, "CLIPTextEncode": 1,
-           "EmptyLatentImage": 1, "KSampler": 1, "LatentUpscaleBy": 1, "LatentUpscale": 1, "VAELoader": 1,
-           "VAEDecode": 1, "SaveImage": 0}
-COMBOS = {("CheckpointLoaderSimple", "ckpt_name"): CHECKPOINTS, ("LoraLoader", "lora_name"): LORAS,
-          ("KSampler", "sampler_name"): SAMPLERS, ("KSampler", "scheduler"): SCHEDULERS}
+VAES = ["ft.safetensors", "pixel_space"]
+FAIL_MARKER = "FAIL_IN_NODE"   # a prompt text holding this fails during execution, like a node raising
 
 
 def validate(graph: dict) -> dict:
-    errors = {}
-    for node_id, node in graph.items():
-        kind = node.get("class_type")
-        problems = []
-        if kind not in REQUIRED:
-            problems.append(f"unknown node type {kind}")
-        else:
-            inputs = node.get("inputs", {})
-            problems += [f"missing input {name}" for name in REQUIRED[kind] - set(inputs)]
-            for name, value in inputs.items():
-                if isinstance(value, list):
-                    target, slot = value
-                    if target not in graph or slot >= OUTPUTS.get(graph[target]["class_type"], 0):
-                        problems.append(f"input {name} links to missing output {value}")
-                choices = COMBOS.get((kind, name))
-                if choices is not None and value not in choices:
-                    problems.append(f"value {value!r} not in list for {name}")
-        if problems:
-            errors[node_id] = {"errors": problems, "class_type": kind}
-    return errors
+    """node_errors of ``graph`` against the stand-in's node definitions ({} when it would be queued)."""
+    error, node_errors = validate_prompt(graph, _definitions())
+    if error is not None and not node_errors:
+        return {"prompt": {"errors": [error], "class_type": None}}
+    return node_errors
+
+
+def _definitions() -> dict:
+    return node_definitions({("CheckpointLoaderSimple", "ckpt_name"): CHECKPOINTS,
+                             ("LoraLoader", "lora_name"): LORAS, ("VAELoader", "vae_name"): VAES})
+
+
+def _latent_size(graph: dict, node_id: str) -> tuple[int, int]:
+    node = graph[node_id]
+    inputs, kind = node["inputs"], node["class_type"]
+    if kind == "EmptyLatentImage":
+        return inputs["width"], inputs["height"]
+    source = next(v for k, v in inputs.items() if isinstance(v, list) and k in ("samples", "latent_image"))
+    w, h = _latent_size(graph, str(source[0]))
+    if kind == "LatentUpscaleBy":
+        return int(w * inputs["scale_by"]), int(h * inputs["scale_by"])
+    if kind in ("LatentUpscale", "LatentCrop"):
+        return inputs["width"] or w, inputs["height"] or h
+    return w, h
 
 
 def create_standin(step_delay: float = 0.0, new_combo_format: bool = False) -> FastAPI:
-    app = FastAPI()
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        task = asyncio.create_task(worker())
+        yield
+        task.cancel()
+
+    app = FastAPI(lifespan=lifespan)
+    defs = _definitions()
     sockets: dict[str, WebSocket] = {}
     history: dict[str, dict] = {}
     files: dict[str, bytes] = {}
-    state = {"interrupt": False, "received": [], "counter": itertools.count()}
-    lock = asyncio.Lock()
+    pending: list[tuple[str, dict, str]] = []
+    state = {"received": [], "counter": itertools.count(), "running": None, "interrupt": None,
+             "interrupt_bodies": [], "executed": [], "deleted": []}
+    wake = asyncio.Event()
     app.state.standin = state
 
     @app.get("/object_info/{node}")
     def object_info(node: str):
-        required = {name: ["STRING"] for name in REQUIRED.get(node, ())}
-        for (kind, field), choices in COMBOS.items():
-            if kind == node:
-                required[field] = ["COMBO", {"options": choices}] if new_combo_format else [choices, {}]
-        return {node: {"input": {"required": required}, "output": [], "name": node}}
+        if node not in defs:
+            return {}
+        info = {**defs[node], "name": node}
+        if new_combo_format:
+            info = {**info, "input": {"required": {
+                k: (["COMBO", {"options": v[0]}] if isinstance(v[0], list) else v)
+                for k, v in info["input"]["required"].items()}}}
+        return {node: info}
 
     @app.websocket("/ws")
     async def ws(socket: WebSocket, clientId: str = ""):  # noqa: N803 - ComfyUI's parameter name
@@ -101,50 +104,91 @@ def create_standin(step_delay: float = 0.0, new_combo_format: bool = False) -> F
             except Exception:  # noqa: BLE001 - a closed client socket is not the server's problem
                 sockets.pop(client_id, None)
 
+    def interrupted(prompt_id: str) -> bool:
+        return state["interrupt"] in (prompt_id, "*")
+
     async def execute(prompt_id: str, graph: dict, client_id: str):
-        async with lock:   # ComfyUI runs one prompt at a time
-            state["interrupt"] = False
-            sampler = next(n for n in graph.values() if n["class_type"] == "KSampler")["inputs"]
-            latent = next(n for n in graph.values() if n["class_type"] == "EmptyLatentImage")["inputs"]
-            scale = next((n["inputs"]["scale_by"] for n in graph.values() if n["class_type"] == "LatentUpscaleBy"), 1)
-            for step in range(sampler["steps"]):
-                if state["interrupt"]:
-                    await send(client_id, {"type": "execution_interrupted", "data": {"prompt_id": prompt_id}})
+        samplers = [k for k, n in graph.items() if n["class_type"] == "KSampler"]
+        texts = " ".join(str(n["inputs"].get("text", "")) for n in graph.values())
+        for node_id in samplers:
+            steps = graph[node_id]["inputs"]["steps"]
+            for step in range(steps):
+                if interrupted(prompt_id):
+                    await send(client_id, {"type": "execution_interrupted",
+                                           "data": {"prompt_id": prompt_id, "node_id": node_id}})
                     history[prompt_id] = {"outputs": {}, "status": {"status_str": "error", "completed": False,
-                                                                    "messages": [["execution_interrupted", {}]]}}
+                                          "messages": [["execution_interrupted", {"prompt_id": prompt_id}]]}}
                     return
                 await asyncio.sleep(step_delay)
-                await send(client_id, {"type": "progress", "data": {"value": step + 1, "max": sampler["steps"],
-                                                                     "prompt_id": prompt_id, "node": "6"}})
-            from PIL import Image
+                await send(client_id, {"type": "progress", "data": {"value": step + 1, "max": steps,
+                                                                     "prompt_id": prompt_id, "node": node_id}})
+        if FAIL_MARKER in texts:
+            error = {"prompt_id": prompt_id, "node_id": samplers[0], "node_type": "KSampler",
+                     "exception_message": "Allocation on device would exceed allowed memory.",
+                     "exception_type": "torch.OutOfMemoryError", "traceback": ["..."], "executed": []}
+            await send(client_id, {"type": "execution_error", "data": error})
+            history[prompt_id] = {"outputs": {}, "status": {"status_str": "error", "completed": False,
+                                                            "messages": [["execution_error", error]]}}
+            return
+        from PIL import Image
 
-            seed = sampler["seed"]
-            size = (int(latent["width"] * scale), int(latent["height"] * scale))
-            buffer = io.BytesIO()
-            Image.new("RGB", size, (seed % 251, (seed // 251) % 251, 7)).save(buffer, format="PNG")
-            name = f"promptlab_{next(state['counter']):05d}_.png"
-            files[name] = buffer.getvalue()
-            save_node = next(k for k, n in graph.items() if n["class_type"] == "SaveImage")
-            history[prompt_id] = {
-                "prompt": [0, prompt_id, graph, {}, [save_node]],
-                "outputs": {save_node: {"images": [{"filename": name, "subfolder": "", "type": "output"}]}},
-                "status": {"status_str": "success", "completed": True, "messages": []},
-            }
-            await send(client_id, {"type": "executing", "data": {"node": None, "prompt_id": prompt_id}})
+        seed = graph[samplers[0]]["inputs"]["seed"]
+        decode = next(k for k, n in graph.items() if n["class_type"] == "VAEDecode")
+        size = _latent_size(graph, str(graph[decode]["inputs"]["samples"][0]))
+        buffer = io.BytesIO()
+        Image.new("RGB", size, (seed % 251, (seed // 251) % 251, 7)).save(buffer, format="PNG")
+        name = f"promptlab_{next(state['counter']):05d}_.png"
+        files[name] = buffer.getvalue()
+        save_node = next(k for k, n in graph.items() if n["class_type"] == "SaveImage")
+        history[prompt_id] = {
+            "prompt": [0, prompt_id, graph, {}, [save_node]],
+            "outputs": {save_node: {"images": [{"filename": name, "subfolder": "", "type": "output"}]}},
+            "status": {"status_str": "success", "completed": True, "messages": []},
+        }
+        await send(client_id, {"type": "executing", "data": {"node": None, "prompt_id": prompt_id}})
+
+    async def worker():   # ComfyUI runs one prompt at a time, in queue order, for every client
+        while True:
+            while not pending:
+                wake.clear()
+                await wake.wait()
+            prompt_id, graph, client_id = pending.pop(0)
+            state["running"], state["interrupt"] = prompt_id, None
+            try:
+                await execute(prompt_id, graph, client_id)
+            finally:
+                state["executed"].append(prompt_id)
+                state["running"] = None
 
     @app.post("/prompt")
     async def prompt(request: Request):
         body = await request.json()
         graph = body.get("prompt", {})
-        errors = validate(graph)
-        if errors:
-            return JSONResponse(status_code=400, content={
-                "error": {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation"},
-                "node_errors": errors})
+        error, node_errors = validate_prompt(graph, defs)
+        if error is not None:
+            return JSONResponse(status_code=400, content={"error": error, "node_errors": node_errors})
         prompt_id = str(uuid.uuid4())
         state["received"].append(graph)
-        asyncio.create_task(execute(prompt_id, graph, body.get("client_id", "")))
+        pending.append((prompt_id, graph, body.get("client_id", "")))
+        wake.set()
         return {"prompt_id": prompt_id, "number": len(state["received"]), "node_errors": {}}
+
+    @app.get("/queue")
+    def get_queue():
+        running = [[0, state["running"], {}, {}, []]] if state["running"] else []
+        return {"queue_running": running, "queue_pending": [[i, p[0], p[1], {}, []] for i, p in enumerate(pending)]}
+
+    @app.post("/queue")
+    async def post_queue(request: Request):
+        body = await request.json()
+        if body.get("clear"):
+            pending.clear()
+        for prompt_id in body.get("delete", []):
+            for item in list(pending):
+                if item[0] == prompt_id:
+                    pending.remove(item)
+                    state["deleted"].append(prompt_id)
+        return Response(status_code=200)
 
     @app.get("/history/{prompt_id}")
     def get_history(prompt_id: str):
@@ -157,8 +201,19 @@ def create_standin(step_delay: float = 0.0, new_combo_format: bool = False) -> F
         return Response(files[filename], media_type="image/png")
 
     @app.post("/interrupt")
-    def interrupt():
-        state["interrupt"] = True
-        return {}
+    async def interrupt(request: Request):
+        raw = await request.body()
+        body = None
+        if raw:
+            import json
+
+            body = json.loads(raw)
+        state["interrupt_bodies"].append(body)
+        wanted = (body or {}).get("prompt_id")
+        if wanted is None:
+            state["interrupt"] = "*"            # a bare interrupt stops whatever runs
+        elif wanted == state["running"]:
+            state["interrupt"] = wanted
+        return Response(status_code=200)       # the real server answers with an empty body
 
     return app
