@@ -72,15 +72,9 @@ def _infotext(params) -> str:
 
 
 def _save_png(image: Image.Image, path: Path, metadata: dict, infotext: str) -> None:
-    from PIL.PngImagePlugin import PngInfo
+    from promptlab.metadata.write import save_png
 
-    info = PngInfo()
-    if infotext:
-        info.add_itxt("parameters", infotext)
-    info.add_itxt(GRID_CHUNK, json.dumps(metadata, ensure_ascii=False))
-    tmp = path.with_name(path.name + ".part")
-    image.save(tmp, format="PNG", pnginfo=info)
-    tmp.replace(path)
+    save_png(image, path, infotext, {GRID_CHUNK: json.dumps(metadata, ensure_ascii=False)})
 
 
 def write_outputs(run: GridRun, out_dir: str | Path) -> GridOutputs:

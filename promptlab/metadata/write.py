@@ -2,6 +2,8 @@
 A1111 images (A1111's PNG Info, Civitai, this package) reads it back.
 
 * PNG: a ``parameters`` text chunk — tEXt when the text is Latin-1, iTXt (UTF-8) otherwise.
+  ``png_bytes`` / ``save_png`` are the one PNG writer for everything else too (the server's
+  responses, grid cells and sheets, upscaled images): ``parameters`` first, then any other chunks.
 * JPEG / WebP: EXIF UserComment in the Exif IFD, ``UNICODE\\0`` + UTF-16 big-endian in a big-endian
   TIFF (byte for byte what A1111's piexif call writes).
 
@@ -13,9 +15,10 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import struct
-import tempfile
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from promptlab.errors import InvalidInputError
@@ -39,15 +42,7 @@ def write(image: Any, params: GenerationParams, path: str | os.PathLike[str], *,
     text = params.to_infotext()
     kwargs: dict[str, Any] = {}
     if fmt == "PNG":
-        from PIL.PngImagePlugin import PngInfo
-
-        info = PngInfo()
-        try:
-            text.encode("latin-1")
-            info.add_text("parameters", text)
-        except UnicodeEncodeError:
-            info.add_itxt("parameters", text)
-        kwargs["pnginfo"] = info
+        kwargs["pnginfo"] = png_info(text)
     else:
         exif = exif_user_comment(text)
         if fmt == "JPEG" and len(exif) > _JPEG_APP1_LIMIT:
@@ -60,16 +55,53 @@ def write(image: Any, params: GenerationParams, path: str | os.PathLike[str], *,
             img = img.convert("RGB")  # JPEG has no alpha channel
         if fmt == "WEBP":
             kwargs["lossless"] = lossless_webp
+    _save_atomic(img, target, fmt, kwargs)
+    return target
+
+
+def png_info(parameters: str | None = None, chunks: Mapping[str, str] | None = None):
+    """A ``PngInfo`` with ``parameters`` (tEXt when Latin-1, else iTXt, as A1111 writes it) followed by
+    ``chunks`` in order (same rule). Empty ``parameters`` writes no chunk."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    items = ([("parameters", parameters)] if parameters else []) + list((chunks or {}).items())
+    for key, text in items:
+        try:
+            text.encode("latin-1")
+            info.add_text(key, text)
+        except UnicodeEncodeError:
+            info.add_itxt(key, text)
+    return info
+
+
+def png_bytes(image: Any, parameters: str | None = None, chunks: Mapping[str, str] | None = None) -> bytes:
+    """The PNG file of ``image`` with its text chunks, in memory (HTTP responses)."""
+    buffer = io.BytesIO()
+    _as_image(image).save(buffer, format="PNG", pnginfo=png_info(parameters, chunks))
+    return buffer.getvalue()
+
+
+def save_png(image: Any, path: str | os.PathLike[str], parameters: str | None = None,
+             chunks: Mapping[str, str] | None = None) -> Path:
+    """Write a PNG with its text chunks to ``path``, atomically (temporary name, then rename)."""
+    target = Path(path)
+    _save_atomic(_as_image(image), target, "PNG", {"pnginfo": png_info(parameters, chunks)})
+    return target
+
+
+def _save_atomic(img: Any, target: Path, fmt: str, kwargs: dict[str, Any]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # a fresh name opened with "x" (not mkstemp, whose 0600 mode would survive the rename): the file
+    # gets the usual permissions and a concurrent writer can never share the temporary file
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "xb") as fh:
             img.save(fh, format=fmt, **kwargs)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
 
 
 def _as_image(image: Any):
