@@ -2,14 +2,23 @@
 
 OpenAI CLIP's byte-level BPE (49,408 ids), built in memory from the BPE file shipped in
 ``promptlab/data`` (from open_clip, MIT licence) the way OpenAI's tokenizer builds its vocabulary,
-and run by the ``tokenizers`` library with the same normalisation and pre-tokenisation as
-transformers' ``CLIPTokenizer`` — so ids equal what diffusers pipelines feed their text encoders.
+and run by the ``tokenizers`` library with the same pre-tokenisation as transformers' ``CLIPTokenizer``.
+
+Three text clean-ups (``normalization``), because A1111 does not tokenize every encoder alike:
+- ``"a1111"``: SD1 and SDXL's first encoder (CLIP-L) — transformers' slow ``CLIPTokenizer`` with ftfy:
+  ``ftfy.fix_text``, whitespace runs to one space, lower case.
+- ``"open_clip"``: SD2's encoder and SDXL's second (OpenCLIP-G) — A1111 calls
+  ``open_clip.tokenizer._tokenizer.encode``, whose ``basic_clean`` also unescapes HTML entities twice
+  after ftfy (``html.unescape(html.unescape(text))``): ``&amp pepper``, ``&copy 2024``, ``<3 &amp; hearts``
+  give other tokens there than for CLIP-L (ftfy alone leaves entities when the text has a ``<``).
+- ``"transformers"``: exactly transformers' fast ``CLIPTokenizer`` (what diffusers' own encode uses).
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import html
 import json
 import re
 from collections.abc import Sequence
@@ -98,6 +107,8 @@ class ClipTokenizer:
     def _encode_tuple(self, text: str) -> tuple[int, ...]:
         if self.normalization == "a1111":
             text = a1111_clean(text)
+        elif self.normalization == "open_clip":
+            text = open_clip_clean(text)
         if _PLAIN_ASCII.fullmatch(text):
             # Fast path, same ids: for printable ASCII the normaliser is just lower-casing, the byte-level
             # mapping is the identity and the split regex reduces to ASCII classes; words go straight to
@@ -145,30 +156,48 @@ class ClipTokenizer:
         return tidy_spacing(text)
 
 
-NORMALIZATIONS = ("a1111", "transformers")
+NORMALIZATIONS = ("a1111", "open_clip", "transformers")
+
+
+_WHITESPACE = re.compile(r"\s+")
 
 
 def a1111_clean(text: str) -> str:
-    """The text clean-up A1111's CLIP tokenizers do before BPE: ``ftfy.fix_text`` (full-width
-    characters to standard width — so a Chinese ``，`` is a comma —, curly quotes straightened,
-    ligatures split, HTML entities decoded, control characters removed). Plain ASCII skips it."""
-    if text.isascii() and "&" not in text and all(ch >= " " or ch in "\t\n\r" for ch in text):
-        return text
+    """The text clean-up of transformers' slow ``CLIPTokenizer`` with ftfy (A1111's CLIP-L): ``ftfy.fix_text``
+    (full-width characters to standard width — so a Chinese ``，`` is a comma —, curly quotes straightened,
+    ligatures split, HTML entities decoded unless the text has a ``<``, control characters removed),
+    whitespace runs to one space, stripped, lower-cased by Python (``İ``, a final ``Σ`` as Python does)."""
+    if text.isascii() and "&" not in text and all(" " <= ch < "\x7f" or ch in "\t\n\r" for ch in text):
+        return _WHITESPACE.sub(" ", text).strip().lower()  # ftfy leaves such text unchanged
     import ftfy
 
-    return ftfy.fix_text(text)
+    return _WHITESPACE.sub(" ", ftfy.fix_text(text)).strip().lower()
 
 
-@functools.lru_cache(maxsize=2)
+def open_clip_clean(text: str) -> str:
+    """open_clip's ``SimpleTokenizer`` clean-up (SD2, SDXL's OpenCLIP-G): ftfy, HTML entities unescaped
+    twice, surrounding whitespace stripped, whitespace runs to one space (``str.split``), lower case.
+    Done here in Python, so the BPE runs on exactly this text (no NFC or other normaliser after it)."""
+    if text.isascii() and "&" not in text and all(" " <= ch < "\x7f" or ch in "\t\n\r" for ch in text):
+        return " ".join(text.split()).lower()  # ftfy and unescaping leave such text unchanged
+    import ftfy
+
+    return " ".join(html.unescape(html.unescape(ftfy.fix_text(text))).split()).lower()
+
+
+@functools.lru_cache(maxsize=3)
 def get_tokenizer(normalization: str = "a1111") -> ClipTokenizer:
     """The shared CLIP tokenizer (built once per process, ~0.3 s; thread-safe to use).
 
     ``normalization="a1111"`` (default) cleans each text with ftfy first, as A1111's tokenizers do
     (transformers' slow ``CLIPTokenizer`` with ftfy for SD1, open_clip's for SD2/SDXL), so ``1girl，solo``
     has a comma token; ``"transformers"`` gives exactly the ids of transformers' fast ``CLIPTokenizer``
-    (what diffusers uses), which only applies NFC, whitespace and lower-casing."""
+    (what diffusers uses), which only applies NFC, whitespace and lower-casing; ``"open_clip"`` gives
+    the ids A1111 feeds SD2's encoder and SDXL's OpenCLIP-G (HTML entities unescaped, see the module)."""
     if normalization not in NORMALIZATIONS:
-        raise InvalidInputError(f"Unknown normalization {normalization!r}; choose 'a1111' or 'transformers'.")
+        raise InvalidInputError(
+            f"Unknown normalization {normalization!r}; choose 'a1111', 'open_clip' or 'transformers'."
+        )
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers
     from tokenizers.models import BPE
 
@@ -183,9 +212,10 @@ def get_tokenizer(normalization: str = "a1111") -> ClipTokenizer:
             unk_token=EOS_TOKEN,
         )
     )
-    backend.normalizer = normalizers.Sequence(
-        [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
-    )
+    if normalization == "transformers":  # the other two clean up in Python (a1111_clean, open_clip_clean)
+        backend.normalizer = normalizers.Sequence(
+            [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
+        )
     backend.pre_tokenizer = pre_tokenizers.Sequence(
         [
             pre_tokenizers.Split(Regex(_SPLIT_PATTERN), behavior="removed", invert=True),
