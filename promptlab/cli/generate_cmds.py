@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from promptlab.cli import img2img_args
 from promptlab.cli.io import print_json, read_text_arg
 
 # flag -> GenerationParams field; all default to None so that --from values are only overridden when given
@@ -28,7 +29,7 @@ _PARAM_FLAGS = (
     ("--hires-upscaler", "hires_upscaler", str, "Latent (default), Latent (nearest), ..., Lanczos, Nearest, None"),
     ("--hires-steps", "hires_steps", int, "hires fix steps (default: same as --steps)"),
     ("--hires-sampler", "hires_sampler", str, "hires fix sampler (default: same)"),
-    ("--denoise", "denoising_strength", float, "hires fix denoising strength (default 0.7)"),
+    ("--denoise", "denoising_strength", float, "denoising strength: img2img (default 0.75) or hires fix (default 0.7)"),
 )
 
 
@@ -55,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="with --from: print the replay plan (--json: as JSON) and stop")
     for flag, field, kind, text in _PARAM_FLAGS:
         p.add_argument(flag, dest=field, type=kind, default=None, help=text)
+    img2img_args.add_arguments(p)
     p.add_argument("--out", metavar="DIR", help="output folder (created if missing); required unless --dry-run")
     p.add_argument("--wildcards", action="append", metavar="DIR", default=None,
                    help="wildcard folder for __name__ (repeatable; default models/wildcards). Variants {a|b} and "
@@ -115,7 +117,7 @@ def _params(args: argparse.Namespace):
             changes[field] = read_text_arg(value)
         else:
             changes[field] = value
-    return params.with_(**changes)
+    return img2img_args.apply(params.with_(**changes), args)
 
 
 def run_generate(args: argparse.Namespace) -> int:
