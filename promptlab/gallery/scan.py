@@ -115,9 +115,14 @@ def _read_many(items: list[_FileStat], workers: int) -> Iterator[ImageRecord | s
 
     # forkserver, not fork: Streamlit runs this from a thread, and forking a threaded process can
     # copy a held lock into the child.
+    from concurrent.futures.process import BrokenProcessPool
+
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(read_record, items, chunksize=64)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield from pool.map(read_record, items, chunksize=64)
+    except BrokenProcessPool as exc:
+        raise GalleryError("gallery.err.workers", detail=str(exc)) from exc
 
 
 def _prefix_range(root: str) -> tuple[str, str]:
@@ -125,17 +130,26 @@ def _prefix_range(root: str) -> tuple[str, str]:
     return base, base[:-1] + chr(ord(os.sep) + 1)
 
 
-def scan(roots: Iterable[str | os.PathLike[str]], *, db_path: str | Path | None = None, workers: int | None = None,
-         batch_size: int = BATCH_SIZE, cancel: threading.Event | None = None) -> Iterator[ScanProgress]:
-    """Index ``roots`` incrementally, yielding progress after the walk and after each batch."""
+def check_roots(roots: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """The folders as absolute paths; raises ``GalleryError`` for one that is not a folder."""
     folders = []
     for root in roots:
         path = os.path.abspath(os.fspath(root))
         if not os.path.isdir(path):
             raise GalleryError("gallery.err.not_a_folder", path=path)
         folders.append(path)
+    return folders
+
+
+def scan(roots: Iterable[str | os.PathLike[str]], *, db_path: str | Path | None = None, workers: int | None = None,
+         batch_size: int = BATCH_SIZE, cancel: threading.Event | None = None) -> Iterator[ScanProgress]:
+    """Index ``roots`` incrementally, yielding progress after the walk and after each batch.
+
+    ``workers`` > 1 reads in that many processes (worth it with idle cores and a large first scan;
+    the calling script must be importable, i.e. guarded by ``if __name__ == "__main__"``)."""
+    folders = check_roots(roots)
     if workers is None:
-        workers = min(2, os.cpu_count() or 1)
+        workers = 1
     conn = store.connect(db_path)
     try:
         yield from _scan(conn, folders, workers, batch_size, cancel)

@@ -47,6 +47,10 @@ STRINGS = {
     "gallery.err.not_indexed": {
         "en": "{path} is not in the gallery index. Index its folder first: promptlab gallery index DIR",
         "zh": "{path} 不在图库索引中。请先索引它所在的文件夹：promptlab gallery index DIR"},
+    "gallery.err.workers": {
+        "en": "A reader process stopped unexpectedly ({detail}). Index again with one worker (--workers 1); "
+              "what was read so far is kept.",
+        "zh": "一个读取进程意外退出（{detail}）。请用单个进程重新索引（--workers 1）；已读取的部分会保留。"},
     # CLI
     "gallery.cli.scan_done": {
         "en": "{found} images: {added} added, {updated} updated, {moved} moved, {removed} removed, "
