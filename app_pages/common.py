@@ -36,6 +36,7 @@ PAGES = (
     ("compare", "app_pages/compare.py", "app.page.compare", ":material/grid_view:"),
     ("tags", "app_pages/tags.py", "app.page.tags", ":material/sell:"),
     ("library", "app_pages/library.py", "app.page.library", ":material/bookmarks:"),
+    ("gallery", "app_pages/gallery.py", "gallery.page_title", ":material/photo_library:"),
 )
 
 
