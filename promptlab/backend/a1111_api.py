@@ -48,6 +48,7 @@ _SETTINGS = {
     "sd_vae": "vae",
     "CLIP_stop_at_last_layers": "clip_skip",
     "emphasis": "emphasis",
+    "eta_noise_seed_delta": "ensd",   # A1111's setting behind the "ENSD" infotext key
 }
 
 

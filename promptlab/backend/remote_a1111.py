@@ -19,6 +19,7 @@ from typing import Any
 
 from promptlab.backend.a1111_api import match_model_name, payload_from_params
 from promptlab.backend.base import GeneratedImage, Progress, ProgressCallback
+from promptlab.backend.limits import check_a1111_limits
 from promptlab.errors import BackendError, CancelledError, InvalidInputError, missing_dependency
 from promptlab.params import GenerationParams
 
@@ -27,6 +28,8 @@ RETRYABLE_STATUS = (502, 503, 504)
 
 class RemoteA1111Backend:
     """A webui reachable at ``url`` (``http://host:7860``). ``auth`` is ``"user:pass"`` or a tuple."""
+
+    supports_img2img = True   # params.init_image goes to /sdapi/v1/img2img
 
     def __init__(
         self,
@@ -118,6 +121,15 @@ class RemoteA1111Backend:
     def list_loras(self) -> list[str]:
         return [lora["name"] for lora in self._request("GET", "/sdapi/v1/loras")]
 
+    def list_vaes(self) -> list[str] | None:
+        """The webui's VAE files (``/sdapi/v1/sd-vae``); None when the server has no such endpoint."""
+        try:
+            return [v.get("model_name") for v in self._request("GET", "/sdapi/v1/sd-vae") or []]
+        except BackendError as exc:
+            if "HTTP 404" in str(exc):
+                return None   # promptlab serve: its own backend resolves VAE names (and refuses unknown ones)
+            raise
+
     def options(self) -> dict[str, Any]:
         return self._request("GET", "/sdapi/v1/options")
 
@@ -150,7 +162,9 @@ class RemoteA1111Backend:
         with self._lock:
             if cancel is not None and cancel.is_set():
                 raise CancelledError("Cancelled before the request was sent.")
+            check_a1111_limits(params)   # a clear message now rather than the server's 400/422 later
             self._switch_model(params.model)
+            params = replace(params, vae=self._vae(params.vae))
             body = payload_from_params(params, include_model=False)
             done = threading.Event()
             poller = None
@@ -160,7 +174,10 @@ class RemoteA1111Backend:
                 )
                 poller.start()
             try:
-                result = self._request("POST", "/sdapi/v1/txt2img", json_body=body)
+                from promptlab.backend.a1111_img2img import request_for
+
+                path, body = request_for(params, body)
+                result = self._request("POST", path, json_body=body)
             finally:
                 done.set()
                 if poller is not None:
@@ -180,8 +197,26 @@ class RemoteA1111Backend:
         self.set_options({"sd_model_checkpoint": match})
         self._current_model = model
 
+    def _vae(self, name: str | None) -> str | None:
+        """The server's VAE for an A1111 VAE name; "Automatic"/"None" stay (the checkpoint's own / none)."""
+        if name is None or name in ("Automatic", "None"):
+            return name
+        known = self.list_vaes()
+        if known is None:
+            return name
+        match = match_model_name(name, known)
+        if match is None:
+            raise BackendError(f"{self.name} has no VAE {name!r}. It has: {', '.join(known) or 'none'}.")
+        return match
+
     def _poll(self, params: GenerationParams, on_progress, cancel, done: threading.Event) -> None:
+        from promptlab.backend.a1111_api import hires_enabled
+
         interrupted = False
+        hires = hires_enabled(params)
+        # one total over both passes: the webui restarts sampling_step at 0 for the hires pass
+        steps_total = params.steps + ((params.hires_steps or params.steps) if hires else 0)
+        offset, last = 0, (-1, -1)
         while not done.wait(self.poll_interval):
             if cancel is not None and cancel.is_set() and not interrupted:
                 try:
@@ -195,11 +230,16 @@ class RemoteA1111Backend:
                 state = self.progress().get("state", {})
             except BackendError:
                 continue
-            total = int(state.get("sampling_steps") or params.steps)
+            step, job = int(state.get("sampling_step") or 0), int(state.get("job_no") or 0)
+            if hires and job == last[0] and step < last[1] and offset == 0:
+                offset = params.steps
+            elif job != last[0]:
+                offset = 0
+            last = (job, step)
             on_progress(Progress(
-                step=int(state.get("sampling_step") or 0),
-                total_steps=total,
-                image_index=max(0, int(state.get("job_no") or 0)),
+                step=min(steps_total, offset + step) if hires else step,
+                total_steps=steps_total if hires else int(state.get("sampling_steps") or params.steps),
+                image_index=max(0, job),
                 total_images=max(1, int(state.get("job_count") or 1)),
                 message=str(state.get("job") or ""),
             ))
