@@ -1,6 +1,6 @@
 """`promptlab serve`: the A1111 API subset over promptlab's own engine (FastAPI).
 
-Endpoints (A1111 names and shapes): txt2img, sd-models, samplers, schedulers, loras, options (GET/POST;
+Endpoints (A1111 names and shapes): txt2img, img2img, sd-models, samplers, schedulers, loras, options (GET/POST;
 `sd_model_checkpoint` switches the default model), progress, interrupt, png-info (promptlab's metadata
 reader: every format it knows, not just A1111's) and interrogate (promptlab's ONNX taggers). The OpenAPI
 document is at /openapi.json and interactive docs at /docs.
@@ -172,14 +172,49 @@ def create_app(backends: list[Backend], config: ServerConfig = ServerConfig()):
     class OptionsRequest(BaseModel):
         model_config = ConfigDict(extra="allow")
 
-    @app.post("/sdapi/v1/txt2img")
-    async def txt2img(body: Txt2ImgRequest) -> dict[str, Any]:
-        payload = body.model_dump(exclude_none=True)
+    class Img2ImgRequest(Txt2ImgRequest):
+        init_images: list[str] = []
+        resize_mode: int = 0
+        denoising_strength: float = 0.75
+        include_init_images: bool = False
+
+    def request_params(payload: dict[str, Any]):
         params = params_from_payload(payload)
         if not params.sampler or "sampler_name" not in payload:
             params = replace(params, sampler="Euler a")
         if params.model is None and state["sd_model_checkpoint"]:
             params = replace(params, model=state["sd_model_checkpoint"])
+        return params
+
+    @app.post("/sdapi/v1/txt2img")
+    async def txt2img(body: Txt2ImgRequest) -> dict[str, Any]:
+        payload = body.model_dump(exclude_none=True)
+        return await run(request_params(payload), payload, body.send_images)
+
+    @app.post("/sdapi/v1/img2img")
+    async def img2img(body: Img2ImgRequest) -> dict[str, Any]:
+        from promptlab.backend.a1111_img2img import init_image_from_payload
+        from promptlab.init_image import Img2ImgError, check_denoise
+
+        payload = body.model_dump(exclude_none=True)
+        for key in [k for k in payload if k.startswith("hr_")] + ["enable_hr"]:
+            payload.pop(key, None)   # A1111's img2img has no hires fix
+        if not getattr(primary, "supports_img2img", False):
+            raise _validation_error("init_images", Img2ImgError("img2img.err.unsupported", backend=primary.name).message())
+        try:
+            check_denoise(body.denoising_strength)
+            init = init_image_from_payload(payload)
+        except Img2ImgError as exc:
+            raise _validation_error(getattr(exc, "field", "denoising_strength"), exc.message()) from None
+        if len(init.data) > limits.max_image_bytes:
+            raise _validation_error("init_images", f"image is larger than {limits.max_image_bytes // 1_000_000} MB")
+        if body.include_init_images:
+            payload["init_images"] = list(body.init_images)
+        else:
+            payload.pop("init_images", None)   # A1111 answers without them unless asked
+        return await run(request_params(payload).with_(init_image=init), payload, body.send_images)
+
+    async def run(params, payload: dict[str, Any], send_images: bool) -> dict[str, Any]:
         check_limits(params, limits)
         try:
             job = jobs.submit(params)
@@ -198,7 +233,7 @@ def create_app(backends: list[Backend], config: ServerConfig = ServerConfig()):
             "seed": results[0].params.seed if results else params.seed, "infotexts": infotexts,
             "job_id": job.id,
         }
-        images = [_png_base64(r.image, r.infotext) for r in results] if body.send_images else []
+        images = [_png_base64(r.image, r.infotext) for r in results] if send_images else []
         return {"images": images, "parameters": payload, "info": json.dumps(info, ensure_ascii=False)}
 
     @app.get("/sdapi/v1/sd-models")
