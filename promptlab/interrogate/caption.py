@@ -312,6 +312,48 @@ class _Journal:
             self.path.unlink(missing_ok=True)
 
 
+def journal_key(tagger_name: str, tag_options: TagOptions, options: CaptionOptions) -> str:
+    """What a journal belongs to: the same tagger and options (not how fast they run). A run on Ray
+    and a local run share it, so either resumes the other."""
+    settings = asdict(tag_options) | {"exclude": sorted(tag_options.exclude)}
+    return hashlib.sha256(json.dumps(
+        [tagger_name, settings, asdict(options) | {"restart": False, "workers": None, "batch_size": None}],
+        default=str, sort_keys=True).encode()).hexdigest()
+
+
+def classify(images: Iterable[Path], folder: Path, done: set[str], options: CaptionOptions,
+             ) -> tuple[list[Path], list[Path], list[Path], list[tuple[Path, str]]]:
+    """Sorted images -> (resumed, skipped because a caption exists, to do, failed). Two images that
+    would write the same caption file (a.png, a.jpg): the first in sorted order owns it."""
+    skipped, resumed, todo = [], [], []
+    failed: list[tuple[Path, str]] = []
+    owners: dict[Path, Path] = {}
+    for path in images:
+        rel = path.relative_to(folder).as_posix()
+        caption_path = path.with_suffix(options.ext)
+        if caption_path in owners:
+            failed.append((path, f"shares {caption_path.name} with {owners[caption_path].name}; rename one of them"))
+            continue
+        owners[caption_path] = path
+        if rel in done:
+            resumed.append(path)
+        elif options.existing is ExistingPolicy.SKIP and caption_path.exists():
+            skipped.append(path)
+        else:
+            todo.append(path)
+    return resumed, skipped, todo, failed
+
+
+def write_caption(path: Path, result: TagResult, options: CaptionOptions) -> Path:
+    """Write ``path``'s caption file atomically (APPEND merges with the file already there)."""
+    caption_path = path.with_suffix(options.ext)
+    existing = None
+    if options.existing is ExistingPolicy.APPEND and caption_path.is_file():
+        existing = caption_path.read_text(encoding="utf-8", errors="replace")
+    _write_atomic(caption_path, caption_text(result, options, existing))
+    return caption_path
+
+
 Progress = Callable[[int, int, Path], None]
 
 
@@ -332,28 +374,8 @@ def caption_folder(
     folder = Path(folder)
     tag_options = tag_options or tagger.default_options()
     images = find_images(folder, recursive=options.recursive)
-    settings = asdict(tag_options) | {"exclude": sorted(tag_options.exclude)}
-    key = hashlib.sha256(json.dumps(
-        [getattr(tagger, "name", ""), settings,
-         asdict(options) | {"restart": False, "workers": None, "batch_size": None}],
-        default=str, sort_keys=True).encode()).hexdigest()
-    journal = _Journal(folder, key, options.restart)
-    skipped, resumed, todo = [], [], []
-    failed: list[tuple[Path, str]] = []
-    owners: dict[Path, Path] = {}
-    for path in images:
-        rel = path.relative_to(folder).as_posix()
-        caption_path = path.with_suffix(options.ext)
-        if caption_path in owners:
-            failed.append((path, f"shares {caption_path.name} with {owners[caption_path].name}; rename one of them"))
-            continue
-        owners[caption_path] = path
-        if rel in journal.done:
-            resumed.append(path)
-        elif options.existing is ExistingPolicy.SKIP and path.with_suffix(options.ext).exists():
-            skipped.append(path)
-        else:
-            todo.append(path)
+    journal = _Journal(folder, journal_key(getattr(tagger, "name", ""), tag_options, options), options.restart)
+    resumed, skipped, todo, failed = classify(images, folder, journal.done, options)
     written: list[Path] = []
     done_count = len(images) - len(todo)
     cancelled = False
@@ -369,14 +391,10 @@ def caption_folder(
         if chooser:
             chooser.record(len(batch), clock() - t0)
         for (path, _), p in zip(batch, probs):
-            caption_path = path.with_suffix(options.ext)
             try:
-                existing = None
-                if options.existing is ExistingPolicy.APPEND and caption_path.is_file():
-                    existing = caption_path.read_text(encoding="utf-8", errors="replace")
-                _write_atomic(caption_path, caption_text(tagger.postprocess(p, tag_options), options, existing))
+                write_caption(path, tagger.postprocess(p, tag_options), options)
             except OSError as exc:
-                failed.append((path, f"cannot write {caption_path.name}: {exc}"))
+                failed.append((path, f"cannot write {path.with_suffix(options.ext).name}: {exc}"))
             else:
                 written.append(path)
                 journal.mark(path.relative_to(folder).as_posix())
