@@ -89,6 +89,15 @@ def register(subparsers) -> None:
                    help="decoding threads, at a lower priority than inference (default: one per core, 2-8; "
                         "on the CPU provider with fewer onnxruntime threads than cores, the cores left)")
     q.add_argument("--restart", action="store_true", help="ignore the journal of an interrupted run")
+    r = q.add_argument_group("Ray (pip install 'promptlab[cluster]')")
+    r.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="run on Ray: alone, a local Ray sized to this machine; 'auto' joins the cluster this "
+                        "machine belongs to; ray://HOST:10001 or HOST:6379 joins a remote one. Same captions and "
+                        "rules as a local run; a Parquet manifest of tags and scores is written too")
+    r.add_argument("--actors", type=_workers, default=None,
+                   help="tagger actors on Ray (default: one per GPU, else one per CPU, one CPU left for decoding)")
+    r.add_argument("--manifest", default="", metavar="PATH",
+                   help="where --ray writes its manifest (default DIR/promptlab-captions.parquet)")
     q.add_argument("--json", action="store_true", help="print the report as JSON")
     q.set_defaults(func=run_caption)
 
@@ -249,6 +258,8 @@ def run_caption(args) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         raise InvalidInputError(f"{folder} is not a folder.")
+    if args.ray is not None:
+        return _run_caption_ray(args, options)
     tagger = _load_tagger(args)
     tag_options = _tag_options(args, tagger)
     with tqdm(total=0, unit="img", desc="captioning", disable=args.json, file=sys.stderr) as bar:
@@ -257,13 +268,37 @@ def run_caption(args) -> int:
             bar.n = done
             bar.refresh()
         report = caption_folder(folder, tagger, tag_options, options, progress=progress)
+    return _print_caption_report(args, report)
+
+
+def _run_caption_ray(args, options) -> int:
+    from tqdm import tqdm
+
+    from promptlab.cluster.caption import caption_folder_ray
+
+    with tqdm(total=0, unit="img", desc="captioning on Ray", disable=args.json, file=sys.stderr) as bar:
+        def progress(p) -> None:
+            bar.total = p.total
+            bar.n = p.done
+            eta = f"{p.eta_seconds:.0f}s" if p.eta_seconds is not None else "?"
+            bar.set_postfix_str(f"{p.images_per_second:.1f} img/s, ETA {eta}", refresh=False)
+            bar.refresh()
+        report = caption_folder_ray(
+            args.folder, args.tagger, lambda remote: _tag_options(args, remote), options, address=args.ray,
+            device=args.device, actors=args.actors, manifest=args.manifest or "", progress=progress,
+        )
+    return _print_caption_report(args, report)
+
+
+def _print_caption_report(args, report) -> int:
     if args.json:
         print_json(report.to_dict())
     else:
         print(f"{len(report.written)} written, {len(report.skipped_existing)} skipped (caption exists), "
               f"{len(report.resumed)} done earlier, {len(report.failed)} failed, of {report.total} images "
-              f"in {report.seconds:.1f}s on {report.provider}, {report.batch_summary()}, "
-              f"{report.decode_threads} decode thread{'s' if report.decode_threads != 1 else ''}.")
+              f"in {report.seconds:.1f}s on {report.provider}, {report.batch_summary()}"
+              + (f", {report.decode_threads} decode thread{'s' if report.decode_threads != 1 else ''}."
+                 if report.decode_threads else "."))
         for path, reason in report.failed:
             print(f"skipped {path}: {reason}")
     return 1 if report.failed else 0

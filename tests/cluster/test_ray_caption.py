@@ -176,3 +176,61 @@ def test_tagger_missing_on_workers_is_refused_before_work(tmp_path):
     with pytest.raises(ClusterError, match="tagger cannot be loaded on node"):
         caption_folder_ray(root, "no-such-tagger-anywhere")
     assert not _captions(root) and not (root / JOURNAL_NAME).exists()
+
+
+def test_cli_caption_ray_json(tmp_path, wd_dir, capsys):  # noqa: F811
+    import json
+
+    from promptlab.cli import main
+
+    root = _dataset(tmp_path / "d", n=8)
+    code = main(["caption", str(root), "--tagger", str(wd_dir), "--recursive", "--ray", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1  # broken.png and the twin failed, as in a local run
+    assert report["written"] == 8 + 1 and len(report["failed"]) == 2
+    assert report["provider"].startswith("ray (")
+    assert (root / "promptlab-captions.parquet").is_file()
+
+
+@pytest.mark.parametrize("address", ["not an address", "ray://host", "host:99999"])
+def test_cli_bad_address_is_refused(tmp_path, wd_dir, address, capsys):  # noqa: F811
+    from promptlab.cli import main
+
+    root = _dataset(tmp_path / "d", n=2)
+    assert main(["caption", str(root), "--tagger", str(wd_dir), "--ray", address]) == 1
+    assert "is not a Ray address" in capsys.readouterr().err
+    assert not _captions(root)
+
+
+def test_unreachable_address_fails_fast(monkeypatch):
+    import socket
+    import time
+
+    import ray
+
+    from promptlab.cluster.runtime import ray_session
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    t0 = time.monotonic()
+    with pytest.raises(ClusterError, match="Cannot reach a Ray cluster"):
+        with ray_session(f"127.0.0.1:{port}"):
+            pass
+    assert time.monotonic() - t0 < 10
+
+
+def test_version_mismatch_message(monkeypatch):
+    import ray
+
+    from promptlab.cluster.runtime import ray_session
+
+    def fake_init(**_kw):
+        raise RuntimeError("Version mismatch: The cluster was started with:\n    Ray: 2.9.0\n    Python: 3.10.0")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", fake_init)
+    with pytest.raises(ClusterError, match=r"another Ray or Python version.*pip install 'ray\[data\]=="):
+        with ray_session("auto"):
+            pass
