@@ -4,7 +4,8 @@
 schedules (``[a:b:when]``, ``[a|b]``) per step, emphasis, 75-token windows with comma backtrack and
 ``BREAK``, textual-inversion embeddings, CLIP skip in A1111's numbering, SD2's OpenCLIP padding and
 SDXL's two encoders (penultimate layers concatenated, pooled output from the second). Each distinct
-scheduled text is encoded once; ``Conditioning.pipeline_kwargs()`` gives the kwargs for the
+scheduled text is encoded once, tokenized per encoder as A1111 does (CLIP-L: transformers' cleaning;
+SD2's and SDXL's OpenCLIP: open_clip's, which also unescapes HTML entities); ``Conditioning.pipeline_kwargs()`` gives the kwargs for the
 pipeline call, with a ``callback_on_step_end`` that swaps the embeddings at the steps where the prompt
 changes.
 
@@ -13,6 +14,9 @@ Differences from A1111, all deliberate and reported in ``Conditioning.warnings``
   "pad prompt/negative prompt to be same length" option) because diffusers batches them together;
 - ``AND`` (composable diffusion) is not available through ``prompt_embeds``: only the first part is
   used, with a warning; a single part's trailing ``:weight`` is ignored, with a warning.
+- when SDXL's two tokenizers give a text a different number of 75-token windows (HTML entities can do
+  that), A1111 cannot concatenate the two encodings and fails; promptlab pads the shorter one with
+  empty windows and warns.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from promptlab.backend.conditioning_result import Conditioning, ConditioningPart, ConditioningStep, StepCallback
 from promptlab.backend.text_encode import EMPTY_CHUNK, ClipEncoder, TextGroup, encode_groups, encode_window
 from promptlab.errors import InvalidInputError
-from promptlab.tokens import EOS, Emphasis, check_comma_backtrack, chunk_prompt
+from promptlab.tokens import EOS, Chunk, Emphasis, TiBacktrack, check_comma_backtrack, chunk_prompt, get_tokenizer
 
 __all__ = ["Conditioning", "ConditioningPart", "ConditioningStep", "StepCallback", "build_conditioning"]
 
@@ -46,6 +50,7 @@ def build_conditioning(
     hires_steps: int | None = None,
     sdxl_clip_l_skip: bool = False,
     composable: bool = False,
+    ti_backtrack: str | TiBacktrack = TiBacktrack.A1111,
 ) -> Conditioning:
     """Conditioning of ``prompt``/``negative_prompt`` for ``pipe`` (a StableDiffusionPipeline or
     StableDiffusionXLPipeline); ``prompt`` already has ``<lora:...>`` removed. ``steps`` are the
@@ -53,12 +58,14 @@ def build_conditioning(
 
     ``composable=True`` keeps every ``AND`` part and its weight; the caller then runs the pipeline with
     ``cond.wrap_unet(pipe.unet)`` as its UNet and passes ``unet=`` to ``pipeline_kwargs`` (see
-    ``promptlab.backend.composable``). Otherwise only the first part is used, with a warning."""
+    ``promptlab.backend.composable``). Otherwise only the first part is used, with a warning.
+    ``ti_backtrack``: where the comma backtrack leaves a textual-inversion embedding (``promptlab.tokens.chunking``)."""
     from promptlab.syntax.a1111 import get_learned_conditioning_prompt_schedules, get_multicond_prompt_list
 
     # 1. check inputs
     mode = Emphasis.parse(emphasis)
     check_comma_backtrack(comma_backtrack)
+    ti_mode = TiBacktrack.parse(ti_backtrack)
     _check_positive_int("steps", steps)
     _check_positive_int("clip_skip", clip_skip)
     if hires_steps is not None:
@@ -85,33 +92,52 @@ def build_conditioning(
     part_schedules = get_learned_conditioning_prompt_schedules([t for t, _ in parts], steps, hires_steps)
     neg_schedule = get_learned_conditioning_prompt_schedules([negative_prompt], steps, hires_steps)[0]
 
-    # 4. chunk each distinct text (A1111 encodes a schedule's texts together: counts keep its means)
-    def chunked(schedule: list) -> tuple[list[str], list[int], list]:
+    # 4. chunk each distinct text once per tokenizer (A1111 encodes a schedule's texts together: counts
+    #    keep its means); SDXL's two tokenizers may disagree on the number of windows
+    norms = list(dict.fromkeys(enc.normalization for enc in encoders))
+    used: set[str] = set()
+
+    def chunked(schedule: list) -> tuple[list[str], list[int], dict[str, list], list[int], list[int]]:
         texts = list(dict.fromkeys(text for _, text in schedule))
         counts = [sum(1 for _, t in schedule if t == text) for text in texts]
-        reports = [
-            chunk_prompt(t, comma_backtrack=comma_backtrack, emphasis=mode, embeddings=vector_counts or None)
-            for t in texts
-        ]
-        return texts, counts, reports
+        reports = {
+            norm: [
+                chunk_prompt(t, comma_backtrack=comma_backtrack, emphasis=mode, embeddings=vector_counts or None,
+                             tokenizer=get_tokenizer(norm), ti_backtrack=ti_mode)
+                for t in texts
+            ]
+            for norm in norms
+        }
+        used.update(s.name for rs in reports.values() for r in rs for c in r.chunks for s in c.embeddings)
+        windows = [max(len(reports[n][i].chunks) for n in norms) for i in range(len(texts))]
+        for i, text in enumerate(texts):
+            if any(len(reports[n][i].chunks) != windows[i] for n in norms):
+                warnings.append(
+                    f"The two SDXL tokenizers split {text[:40]!r} into different numbers of 75-token windows "
+                    "(CLIP-L and OpenCLIP-G clean HTML entities differently); the shorter was padded with empty "
+                    "windows (A1111 fails on such a prompt)."
+                )
+        chunk_lists = {n: [_pad_chunks(reports[n][i].chunks, windows[i]) for i in range(len(texts))] for n in norms}
+        totals = [max(reports[n][i].total for n in norms) for i in range(len(texts))]
+        return texts, counts, chunk_lists, windows, totals
 
     part_chunks = [chunked(schedule) for schedule in part_schedules]
-    neg_texts, neg_counts, neg_reports = chunked(neg_schedule)
-    all_reports = [r for _, _, reports in part_chunks for r in reports] + neg_reports
-    used = sorted({s.name for r in all_reports for c in r.chunks for s in c.embeddings})
+    neg_texts, neg_counts, neg_lists, neg_window_counts, neg_totals = chunked(neg_schedule)
 
     # 5. encode with every encoder (SDXL concatenates the channels), all texts in one batched forward
     import torch
 
     zero_negative = family == "sdxl" and all(t == "" for t in neg_texts)
-    cond_windows = max(len(r.chunks) for _, _, reports in part_chunks for r in reports)
-    neg_windows = max(len(r.chunks) for r in neg_reports)
-    groups = [TextGroup([r.chunks for r in reports], mode, counts) for _, counts, reports in part_chunks]
-    if not zero_negative:
-        groups.append(TextGroup([r.chunks for r in neg_reports], mode, neg_counts))
+    cond_windows = max(w for _, _, _, windows, _ in part_chunks for w in windows)
+    neg_windows = max(neg_window_counts)
     need_empty = cond_windows != neg_windows
-    if need_empty:
-        groups.append(TextGroup([(EMPTY_CHUNK,)], Emphasis.IGNORE))
+    groups: dict[str, list[TextGroup]] = {}
+    for norm in norms:
+        groups[norm] = [TextGroup(lists[norm], mode, counts) for _, counts, lists, _, _ in part_chunks]
+        if not zero_negative:
+            groups[norm].append(TextGroup(neg_lists[norm], mode, neg_counts))
+        if need_empty:
+            groups[norm].append(TextGroup([(EMPTY_CHUNK,)], Emphasis.IGNORE))
     encoded = _encode_all(encoders, groups, mode, usable)
     part_z = [encoded[i] for i in range(len(parts))]
     if zero_negative:
@@ -137,7 +163,7 @@ def build_conditioning(
     for end_step, texts in _timeline([*part_schedules, neg_schedule]):
         n = neg_texts.index(texts[-1])
         step_parts = []
-        for (part_texts, _, _), (zs, pooled), text, (_, weight) in zip(part_chunks, part_z, texts, parts):
+        for (part_texts, *_), (zs, pooled), text, (_, weight) in zip(part_chunks, part_z, texts, parts):
             i = part_texts.index(text)
             step_parts.append(
                 ConditioningPart(text, weight, zs[i].unsqueeze(0), pooled[i].unsqueeze(0) if family == "sdxl" else None)
@@ -158,7 +184,8 @@ def build_conditioning(
     extra: dict[str, str] = {}
     if mode is not Emphasis.ORIGINAL and any(ch in prompt + negative_prompt for ch in "(["):
         extra["Emphasis"] = mode.value
-    hashes = [f"{name.replace(':', '').replace(',', '')}: {usable[name].shorthash}" for name in used if usable[name].shorthash]
+    hashes = [f"{name.replace(':', '').replace(',', '')}: {usable[name].shorthash}" for name in sorted(used)
+              if usable[name].shorthash]
     if hashes:
         extra["TI hashes"] = ", ".join(hashes)
     return Conditioning(
@@ -166,8 +193,8 @@ def build_conditioning(
         steps=tuple(entries),
         warnings=tuple(warnings),
         extra_params=extra,
-        used_embeddings=tuple(used),
-        token_counts=(max(r.total for _, _, reports in part_chunks for r in reports), max(r.total for r in neg_reports)),
+        used_embeddings=tuple(sorted(used)),
+        token_counts=(max(t for *_, totals in part_chunks for t in totals), max(neg_totals)),
     )
 
 
@@ -190,13 +217,14 @@ def _encoders_for(pipe: Any, clip_skip: int, sdxl_clip_l_skip: bool, warnings: l
         _check_layer(layer_l, text_encoder)
         return "sdxl", [
             ClipEncoder(text_encoder, _pad_id(pipe, "tokenizer", EOS), layer_l, False, "clip_l"),
-            ClipEncoder(text_encoder_2, _pad_id(pipe, "tokenizer_2", 0), -2, False, "clip_g", pooled=True),
+            ClipEncoder(text_encoder_2, _pad_id(pipe, "tokenizer_2", 0), -2, False, "clip_g", pooled=True,
+                        normalization="open_clip"),
         ]
     pad = _pad_id(pipe, "tokenizer", EOS)
     if pad != EOS:  # OpenCLIP (SD2.x): A1111 has no CLIP skip there
         if clip_skip > 1:
             warnings.append("Clip skip is ignored for SD2.x models, as in A1111.")
-        return "sd2", [ClipEncoder(text_encoder, pad, None, False, "clip")]
+        return "sd2", [ClipEncoder(text_encoder, pad, None, False, "clip", normalization="open_clip")]
     if clip_skip == 1:
         return "sd1", [ClipEncoder(text_encoder, pad, None, False, "clip")]
     _check_layer(-clip_skip, text_encoder)
@@ -230,20 +258,26 @@ def _usable_embeddings(embeddings, encoders: list[ClipEncoder], warnings: list[s
     return usable
 
 
-def _encode_all(encoders: list[ClipEncoder], groups: list[TextGroup], mode: Emphasis, usable) -> list[tuple[list, list]]:
-    """Per group: (per text (T, C_total) tensors, per text pooled or None)."""
+def _pad_chunks(chunks: tuple[Chunk, ...], windows: int) -> tuple[Chunk, ...]:
+    return tuple(chunks) + (EMPTY_CHUNK,) * (windows - len(chunks))
+
+
+def _encode_all(encoders: list[ClipEncoder], groups: Mapping[str, list[TextGroup]], mode: Emphasis,
+                usable) -> list[tuple[list, list]]:
+    """Per group: (per text (T, C_total) tensors, per text pooled or None); each encoder reads the
+    groups chunked by its own tokenizer."""
     import torch
 
     per_encoder = []
     pooled: list | None = None
     for enc in encoders:
         z_empty = encode_window(enc, [EMPTY_CHUNK])[0] if mode is Emphasis.COMFY else None
-        batches = encode_groups(enc, groups, usable, z_empty)
+        batches = encode_groups(enc, groups[enc.normalization], usable, z_empty)
         per_encoder.append(batches)
         if enc.pooled:
             pooled = [b.pooled for b in batches]
     results = []
-    for g in range(len(groups)):
+    for g in range(len(next(iter(groups.values())))):
         zs = [torch.cat(parts, dim=-1) for parts in zip(*(batches[g].windows for batches in per_encoder))]
         results.append((zs, pooled[g] if pooled is not None else [None] * len(zs)))
     return results

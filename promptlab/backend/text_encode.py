@@ -33,6 +33,7 @@ class ClipEncoder:
     final_norm: bool  # apply the final LayerNorm to hidden_states[k]
     embedding_key: str  # "clip", "clip_l" or "clip_g"
     pooled: bool = False  # also return the projected pooled output (SDXL's second encoder)
+    normalization: str = "a1111"  # the tokenizer's text clean-up: "a1111" (CLIP-L) or "open_clip" (SD2, SDXL-G)
 
     @property
     def hidden_size(self) -> int:
