@@ -29,6 +29,8 @@ from promptlab.params import GenerationParams
 
 
 class ComfyUIBackend:
+    supports_img2img = True   # params.init_image: uploaded, then LoadImage -> VAEEncode (comfyui_img2img)
+
     def __init__(self, url: str, *, timeout: float = 600.0, connect_timeout: float = 10.0, retries: int = 3,
                  poll_interval: float = 0.25, use_websocket: bool = True, name: str | None = None) -> None:
         try:
@@ -131,13 +133,18 @@ class ComfyUIBackend:
             total = params.batch_size * params.batch_count
             # ComfyUI's seed goes up to 2**64-1: a large seed from an image is kept as it is
             base_seed = params.seed if params.seed != -1 else random.randrange(2**32)
+            image_name = None
+            if params.init_image is not None:   # img2img: uploaded once for every image of the job
+                from promptlab.backend.comfyui_img2img import upload
+
+                image_name = upload(self._http, self.url, params)
             results = []
             for i in range(total):
                 if cancel is not None and cancel.is_set():
                     raise CancelledError(f"Cancelled on {self.name}.")
                 seed = (base_seed + i) % 2**64
                 workflow = build_txt2img(params, checkpoint=checkpoint, seed=seed, loras_available=loras,
-                                         vaes_available=vaes)
+                                         vaes_available=vaes, init_image_name=image_name)
                 if on_progress is not None and i == 0:
                     for warning in workflow.warnings:
                         on_progress(Progress(0, params.steps, 0, total, message=warning))
@@ -274,6 +281,8 @@ def _as_run(params: GenerationParams) -> GenerationParams:
         changes["schedule_type"] = automatic_schedule(params.sampler)
     if hires_enabled(params) and params.denoising_strength is None:
         changes["denoising_strength"] = 0.7
+    if params.init_image is not None and params.denoising_strength is None:
+        changes["denoising_strength"] = 0.75   # A1111's img2img default, as the KSampler ran it
     return replace(params, **changes)
 
 

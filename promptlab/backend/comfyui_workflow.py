@@ -111,6 +111,7 @@ def build_txt2img(
     loras_available: list[str] | None = None,
     vaes_available: list[str] | None = None,
     filename_prefix: str = "promptlab",
+    init_image_name: str | None = None,
 ) -> Workflow:
     from promptlab import syntax
     from promptlab.backend.a1111_api import hires_enabled
@@ -151,16 +152,24 @@ def build_txt2img(
         clip = ["2", 0]
     graph["3"] = {"class_type": "CLIPTextEncode", "inputs": {"text": converted.text, "clip": clip}}
     graph["4"] = {"class_type": "CLIPTextEncode", "inputs": {"text": converted_negative.text, "clip": clip}}
-    graph["5"] = {"class_type": "EmptyLatentImage",
-                  "inputs": {"width": params.width, "height": params.height, "batch_size": 1}}
+    start, steps, denoise = ["5", 0], params.steps, 1.0
+    if init_image_name is None:
+        graph["5"] = {"class_type": "EmptyLatentImage",
+                      "inputs": {"width": params.width, "height": params.height, "batch_size": 1}}
+    else:   # img2img: the uploaded image, encoded with the VAE that also decodes (promptlab.backend.comfyui_img2img)
+        from promptlab.backend import comfyui_img2img
+
+        own_vae = vae_file(params.vae, vaes_available) is not None
+        start = comfyui_img2img.add_nodes(graph, params, init_image_name, ["9", 0] if own_vae else vae)
+        steps, denoise = comfyui_img2img.sampler_steps(params)
     graph["6"] = {
         "class_type": "KSampler",
-        "inputs": {"seed": seed, "steps": params.steps, "cfg": params.cfg_scale, "sampler_name": sampler,
-                   "scheduler": scheduler, "denoise": 1.0, "model": model, "positive": ["3", 0],
-                   "negative": ["4", 0], "latent_image": ["5", 0]},
+        "inputs": {"seed": seed, "steps": steps, "cfg": params.cfg_scale, "sampler_name": sampler,
+                   "scheduler": scheduler, "denoise": denoise, "model": model, "positive": ["3", 0],
+                   "negative": ["4", 0], "latent_image": start},
     }
     latent = ["6", 0]
-    if hires_enabled(params):
+    if hires_enabled(params) and init_image_name is None:
         from promptlab.replay.hires_size import hires_target
 
         method = HIRES_UPSCALERS.get(params.hires_upscaler)

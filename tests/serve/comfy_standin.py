@@ -42,13 +42,15 @@ def _definitions() -> dict:
                              ("LoraLoader", "lora_name"): LORAS, ("VAELoader", "vae_name"): VAES})
 
 
-def _latent_size(graph: dict, node_id: str) -> tuple[int, int]:
+def _latent_size(graph: dict, node_id: str, uploads: dict | None = None) -> tuple[int, int]:
     node = graph[node_id]
     inputs, kind = node["inputs"], node["class_type"]
     if kind == "EmptyLatentImage":
         return inputs["width"], inputs["height"]
+    if kind == "VAEEncode":   # the size of the uploaded image LoadImage reads
+        return (uploads or {})[graph[str(inputs["pixels"][0])]["inputs"]["image"]]
     source = next(v for k, v in inputs.items() if isinstance(v, list) and k in ("samples", "latent_image"))
-    w, h = _latent_size(graph, str(source[0]))
+    w, h = _latent_size(graph, str(source[0]), uploads)
     if kind == "LatentUpscaleBy":
         return int(w * inputs["scale_by"]), int(h * inputs["scale_by"])
     if kind in ("LatentUpscale", "LatentCrop"):
@@ -70,7 +72,7 @@ def create_standin(step_delay: float = 0.0, new_combo_format: bool = False) -> F
     files: dict[str, bytes] = {}
     pending: list[tuple[str, dict, str]] = []
     state = {"received": [], "counter": itertools.count(), "running": None, "interrupt": None,
-             "interrupt_bodies": [], "executed": [], "deleted": []}
+             "interrupt_bodies": [], "executed": [], "deleted": [], "uploads": {}}
     wake = asyncio.Event()
     app.state.standin = state
 
@@ -134,7 +136,8 @@ def create_standin(step_delay: float = 0.0, new_combo_format: bool = False) -> F
 
         seed = graph[samplers[0]]["inputs"]["seed"]
         decode = next(k for k, n in graph.items() if n["class_type"] == "VAEDecode")
-        size = _latent_size(graph, str(graph[decode]["inputs"]["samples"][0]))
+        sizes = {name: Image.open(io.BytesIO(data)).size for name, data in state["uploads"].items()}
+        size = _latent_size(graph, str(graph[decode]["inputs"]["samples"][0]), sizes)
         buffer = io.BytesIO()
         Image.new("RGB", size, (seed % 251, (seed // 251) % 251, 7)).save(buffer, format="PNG")
         name = f"promptlab_{next(state['counter']):05d}_.png"
@@ -172,6 +175,21 @@ def create_standin(step_delay: float = 0.0, new_combo_format: bool = False) -> F
         pending.append((prompt_id, graph, body.get("client_id", "")))
         wake.set()
         return {"prompt_id": prompt_id, "number": len(state["received"]), "node_errors": {}}
+
+    @app.post("/upload/image")
+    async def upload_image(request: Request):
+        """As ComfyUI: multipart ``image`` (+ ``overwrite``, ``type``, ``subfolder``); the file then appears
+        in LoadImage's list of choices."""
+        form = await request.form()
+        upload = form.get("image")
+        if upload is None or not hasattr(upload, "read"):
+            return Response(status_code=400)
+        name = upload.filename
+        state["uploads"][name] = await upload.read()
+        choices = defs["LoadImage"]["input"]["required"]["image"][0]
+        if name not in choices:
+            choices.append(name)
+        return {"name": name, "subfolder": form.get("subfolder") or "", "type": form.get("type") or "input"}
 
     @app.get("/queue")
     def get_queue():

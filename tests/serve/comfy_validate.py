@@ -47,6 +47,9 @@ EMBEDDED: dict[str, dict[str, Any]] = {
                                           "x": _INT(0, 16384), "y": _INT(0, 16384)}}, "output": ["LATENT"]},
     "VAELoader": {"input": {"required": {"vae_name": [["ft.safetensors", "pixel_space"]]}}, "output": ["VAE"]},
     "VAEDecode": {"input": {"required": {"samples": ["LATENT"], "vae": ["VAE"]}}, "output": ["IMAGE"]},
+    "LoadImage": {"input": {"required": {"image": [["example.png"], {"image_upload": True}]}},
+                  "output": ["IMAGE", "MASK"]},
+    "VAEEncode": {"input": {"required": {"pixels": ["IMAGE"], "vae": ["VAE"]}}, "output": ["LATENT"]},
     "SaveImage": {"input": {"required": {"images": ["IMAGE"], "filename_prefix": ["STRING"]}}, "output": [],
                   "output_node": True},
 }
