@@ -141,7 +141,7 @@ class DiffusersBackend:
         if not 0 <= params.seed < 2**64 and params.seed != -1:
             raise InvalidInputError(f"Seed {params.seed} must be -1 (random) or in 0..18446744073709551615.")
         choice = resolve_sampler(params.sampler, params.schedule_type)
-        hires = plan_hires(params)
+        hires = plan_hires(params, self.roots)
         hires_choice = None
         if hires is not None:
             hires_choice = resolve_sampler(params.hires_sampler or choice.sampler.name,
@@ -244,7 +244,8 @@ class DiffusersBackend:
         cls = StableDiffusionXLImg2ImgPipeline if model.family is Family.SDXL else StableDiffusionImg2ImgPipeline
         unet = cond.wrap_unet(model.pipe.unet) if cond.composable else None
         img2img = derive_pipeline(cls, pipe, scheduler=scheduler, **({"unet": unet} if unet is not None else {}))
-        source = upscale_latents(images, plan) if plan.in_latent_space else upscale_images(images, plan)
+        source = (upscale_latents(images, plan) if plan.in_latent_space
+                  else upscale_images(images, plan, self.roots, device=str(model.pipe.device)))
         out = img2img(
             **self._kwargs(cond, callback, unet), image=source, strength=plan.denoise,
             num_inference_steps=plan.call_steps,

@@ -26,7 +26,8 @@ _PARAM_FLAGS = (
     ("--vae", "vae", str, "a VAE name under models/VAE (default: the checkpoint's own)"),
     ("--hires", "hires_upscale", float, "hires fix: upscale factor (e.g. 2)"),
     ("--hires-resize", "hires_resize", str, "hires fix: target size WxH instead of a factor"),
-    ("--hires-upscaler", "hires_upscaler", str, "Latent (default), Latent (nearest), ..., Lanczos, Nearest, None"),
+    ("--hires-upscaler", "hires_upscaler", str, "Latent (default), Latent (nearest), ..., Lanczos, Nearest, None, "
+     "or a model upscaler: R-ESRGAN 4x+, 4x-UltraSharp, ... (promptlab upscale --list)"),
     ("--hires-steps", "hires_steps", int, "hires fix steps (default: same as --steps)"),
     ("--hires-sampler", "hires_sampler", str, "hires fix sampler (default: same)"),
     ("--denoise", "denoising_strength", float, "denoising strength: img2img (default 0.75) or hires fix (default 0.7)"),

@@ -108,10 +108,13 @@ def _model_files(roots: ModelRoots) -> list[tuple[str, Path]]:
 
 def _builtin_path(model: BuiltinModel, files: list[tuple[str, Path]]) -> Path | None:
     # its own folder first, then any upscaler folder (users often drop everything into ESRGAN/)
+    # and the same stem with another suffix (a .pth converted to .safetensors keeps its name)
     ordered = sorted(files, key=lambda fp: fp[0] != model.folder)
-    for _, path in ordered:
-        if path.name.lower() == model.file.lower():
-            return path
+    stem = Path(model.file).stem.lower()
+    for match in (lambda p: p.name.lower() == model.file.lower(), lambda p: p.stem.lower() == stem):
+        for _, path in ordered:
+            if match(path):
+                return path
     return None
 
 

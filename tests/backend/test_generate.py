@@ -201,7 +201,7 @@ def test_out_of_memory_is_a_clear_error(backend, monkeypatch):
         ({"schedule_type": "Wobbly"}, "Unknown schedule type"),
         ({"batch_size": 0}, "at least 1"),
         ({"clip_skip": 0}, "Clip skip"),
-        ({"hires_upscale": 2.0, "hires_upscaler": "R-ESRGAN 4x+"}, "not available locally"),
+        ({"hires_upscale": 2.0, "hires_upscaler": "R-ESRGAN 4x+"}, "needs the file RealESRGAN_x4plus.pth"),
         ({"model": "nothing-here"}, "No checkpoint named 'nothing-here'"),
         ({"model": "../etc/passwd"}, "outside"),
     ],
