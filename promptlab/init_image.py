@@ -235,3 +235,14 @@ def resize_image(mode: ResizeMode, image: Any, width: int, height: int) -> Any:
                 out.paste(resized.resize((fill, height), box=(resized.width, 0, resized.width, height)),
                           box=(fill + src_w, 0))
     return out
+
+
+def supports_img2img(backend: Any) -> bool:
+    """Whether ``backend`` takes ``params.init_image`` (backends say so with ``supports_img2img = True``)."""
+    return bool(getattr(backend, "supports_img2img", False))
+
+
+def require_img2img(backend: Any, params: Any) -> None:
+    """Refuse an init image for a backend that would otherwise ignore it (txt2img only)."""
+    if params.init_image is not None and not supports_img2img(backend):
+        raise Img2ImgError("img2img.err.unsupported", backend=str(getattr(backend, "name", type(backend).__name__)))

@@ -53,6 +53,12 @@ class BackendPool:
     def list_samplers(self) -> list[str]:
         return _common(b.list_samplers() for b in self.backends)
 
+    @property
+    def supports_img2img(self) -> bool:
+        from promptlab.init_image import supports_img2img
+
+        return any(supports_img2img(b) for b in self.backends)
+
     def close(self) -> None:
         for backend in self.backends:
             backend.close()
@@ -80,6 +86,12 @@ class BackendPool:
         tried: dict[int, set[int]] = {}
         errors: dict[int, str] = {}
         dead: set[int] = set()
+        if any(job.init_image is not None for job in jobs):   # img2img jobs go only where they can run
+            from promptlab.init_image import Img2ImgError, supports_img2img
+
+            dead = {i for i, b in enumerate(self.backends) if not supports_img2img(b)}
+            if len(dead) == len(self.backends):
+                raise Img2ImgError("img2img.err.unsupported", backend=", ".join(s.name for s in self.states))
         cond = threading.Condition()
         in_flight = [0]
         done_count = [0]

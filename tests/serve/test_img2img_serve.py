@@ -118,3 +118,26 @@ def test_remote_client_sends_img2img(serve):
     # denoise 0 keeps the init image: red, filled to 64x64 with its own stretched edges
     assert results[0].image.convert("RGB").getpixel((0, 0)) == (250, 0, 0)
     client.close()
+
+
+def test_pool_sends_img2img_only_to_backends_that_can():
+    from promptlab.backend.pool import BackendPool
+
+    plain, able = PaintBackend("plain", step_delay=0.001), Img2ImgPaintBackend("able", step_delay=0.001)
+    params = GenerationParams(prompt="x", steps=2, seed=1, width=64, height=64, batch_count=4,
+                              init_image=InitImage.from_bytes(png()), denoising_strength=0.3)
+    results = BackendPool([plain, able]).generate(params)
+    assert [r.params.seed for r in results] == [1, 2, 3, 4]
+    assert plain.calls == [] and len(able.calls) == 4
+    assert all("Denoising strength: 0.3" in r.infotext for r in results)
+
+
+def test_pool_without_an_img2img_backend_refuses_translated():
+    from promptlab.backend.pool import BackendPool
+    from promptlab.init_image import Img2ImgError
+
+    plain = PaintBackend("plain")
+    with pytest.raises(Img2ImgError) as info:
+        BackendPool([plain]).generate(GenerationParams(prompt="x", init_image=InitImage.from_bytes(png())))
+    assert "plain" in info.value.message("zh") and "图生图" in info.value.message("zh")
+    assert plain.calls == []
