@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
+from app_pages.components import replay_view
 from app_pages.components.prompt_tools import convert_prompt, highlight_prompt
 from promptlab.i18n import t
 from promptlab.params import GenerationParams
@@ -111,17 +112,25 @@ def show_image(i: int, name: str, data: bytes, meta: Any, lang: str) -> tuple[st
             if negative:
                 st.caption(t("read.col.negative", lang))
                 st.markdown(highlight_prompt(negative), unsafe_allow_html=True)
-            b1, b2 = st.columns(2)
+            b1, b2, b3 = st.columns(3)
             to_build = b1.button(t("read.to_build", lang), key=f"read.build.{i}", icon=":material/construction:")
             to_generate = b2.button(t("read.to_generate", lang), key=f"read.gen.{i}", icon=":material/send:")
+            replay = b3.toggle(t("replay.button", lang), key=f"read.replay.{i}", help=t("replay.button_help", lang))
+            # every hand-off goes through the replay mapping (A1111 names, NovelAI characters, LoRA loaders)
+            keep_nai = meta.generator == "novelai" and not st.session_state.get(f"read.nai.{i}", False)
+            prompt, negative, mapped = replay_view.handoff(meta, prompt, negative, as_shown=keep_nai)
             tab_params, tab_info, tab_raw = st.tabs([t("read.params", lang), t("read.infotext", lang), t("read.raw", lang)])
-            tab_info.code(p.with_(prompt=prompt, negative_prompt=negative).to_infotext(), language=None, wrap_lines=True)
+            tab_info.code(mapped.to_infotext(), language=None, wrap_lines=True)
             tab_params.dataframe(_params_rows(p, lang), hide_index=True, width="stretch")
             if len(meta.params_list) > 1:
                 tab_params.caption(t("read.more_params", lang, n=len(meta.params_list)))
             tab_raw.json(meta.raw, expanded=False)
+            if replay:
+                planned = replay_view.show_plan(i, meta, lang)
+                if planned is not None:
+                    return "generate", planned.prompt, planned.negative_prompt, planned
             if to_build:
-                return "build", prompt, negative, p
+                return "build", prompt, negative, mapped
             if to_generate:
-                return "generate", prompt, negative, p
+                return "generate", prompt, negative, replay_view.for_generate(meta, mapped)
     return None

@@ -65,6 +65,12 @@ def characters(b: Any, meta: Any) -> tuple[Character, ...]:
         out.append(Character(text.strip().rstrip(","), negative.strip().rstrip(","), xy))
     if not out:
         return ()
+    if meta.generator == "novelai" and "original_prompt" not in meta.details:   # the same syntax as the prompt
+        from promptlab.syntax import convert
+
+        src = str(meta.details.get("nai_version", "nai3"))
+        out = [Character(convert(c.prompt, src=src, dst="a1111").text, convert(c.negative, src=src, dst="a1111").text,
+                         c.center) for c in out]
     use_coords = bool(meta.details.get("use_coords"))
     prompt = b.changes.get("prompt", b.params.prompt)
     negative = b.changes.get("negative_prompt", b.params.negative_prompt)
