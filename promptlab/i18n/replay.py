@@ -36,6 +36,7 @@ STRINGS = {
     "replay.note.hires_denoise_default": {"en": "Not written in the image: A1111's default 0.7 is used and written.", "zh": "图片中未写明：使用并写入 A1111 默认值 0.7。"},
     "replay.note.hires_upscaler_default": {"en": "Not written in the image: A1111's default Latent is used.", "zh": "图片中未写明：使用 A1111 默认的 Latent。"},
     "replay.note.upscaler_missing": {"en": "Upscaler {name} is not available on the {backend} backend; Latent is used instead.", "zh": "{backend} 后端没有放大器 {name}；改用 Latent。"},
+    "replay.note.upscaler_renamed": {"en": "The same upscaler under the name used here.", "zh": "同一放大器在此处的名称。"},
     "replay.note.unchecked": {"en": "Not checked against the {backend} backend's list.", "zh": "未与 {backend} 后端的列表核对。"},
     "replay.note.novelai_model": {"en": "{name} is NovelAI's own model; it cannot run outside NovelAI. The default checkpoint is used.", "zh": "{name} 是 NovelAI 自有模型，无法在 NovelAI 之外运行；改用默认模型。"},
     "replay.note.model_missing": {"en": "No checkpoint {name} (hash {hash}) here; the default checkpoint is used.", "zh": "此处没有模型 {name}（哈希 {hash}）；改用默认模型。"},

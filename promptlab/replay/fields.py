@@ -214,7 +214,7 @@ def _one_sampler(b, meta, prefix, name, schedule, samplers, schedules, sampler_f
 # -- hires fix ----------------------------------------------------------------------------------------------
 
 
-def hires(b: Any, meta: Any, server: Any) -> None:
+def hires(b: Any, meta: Any, server: Any, roots: Any = None) -> None:
     from promptlab.replay.hires_size import hires_target
 
     p = b.params
@@ -235,7 +235,7 @@ def hires(b: Any, meta: Any, server: Any) -> None:
     else:
         b.add("Hires upscale", p.hires_upscale, p.hires_upscale, Status.EXACT, "hires_size",
               size=f"{target.width}x{target.height}")
-    _hires_upscaler(b, server)
+    _hires_upscaler(b, server, roots)
     if p.hires_steps:
         b.add("Hires steps", p.hires_steps, p.hires_steps, Status.EXACT)
     if p.denoising_strength is None:
@@ -245,12 +245,15 @@ def hires(b: Any, meta: Any, server: Any) -> None:
         b.add("Denoising strength", p.denoising_strength, p.denoising_strength, Status.EXACT)
 
 
-def _hires_upscaler(b: Any, server: Any) -> None:
+def _hires_upscaler(b: Any, server: Any, roots: Any) -> None:
     name = b.params.hires_upscaler
+    if b.backend == "local" and name is not None:
+        _local_upscaler(b, name, roots)
+        return
     if b.backend == "local":
         from promptlab.backend.hires import UPSCALERS
 
-        known = list(UPSCALERS) + _local_model_upscalers()
+        known = list(UPSCALERS)
     elif b.backend == "comfyui":
         from promptlab.backend.comfyui_workflow import HIRES_UPSCALERS
 
@@ -269,22 +272,20 @@ def _hires_upscaler(b: Any, server: Any) -> None:
         b.changes["hires_upscaler"] = "Latent"
 
 
-def _local_model_upscalers() -> list[str]:
-    """Model upscalers the upscale package can resolve (none when it is not installed in this tree)."""
-    import importlib.util
+def _local_upscaler(b: Any, name: str, roots: Any) -> None:
+    """A1111 names (``R-ESRGAN 4x+ Anime6B``, ``4x-UltraSharp``, latent modes) through promptlab.upscale's resolver."""
+    from promptlab.errors import PromptlabError
+    from promptlab.upscale.names import resolve_upscaler
 
-    if importlib.util.find_spec("promptlab.upscale") is None:
-        return []
-    import promptlab.upscale as upscale
-
-    lister = getattr(upscale, "list_upscalers", None) or getattr(upscale, "available_upscalers", None)
-    if lister is None:
-        return []
     try:
-        return [str(getattr(u, "name", u)) for u in lister()]
-    except TypeError:
-        return []   # a lister that needs arguments we do not know: model upscalers unchecked
-    # (a resolver that fails for other reasons raises: the plan must not hide it)
+        found = resolve_upscaler(name, roots)
+    except PromptlabError:
+        b.add("Hires upscaler", name, "Latent", Status.NOT_REPRODUCIBLE, "upscaler_missing", name=name, backend="local")
+        b.changes["hires_upscaler"] = "Latent"
+        return
+    status = Status.EXACT if found.name == name else Status.MAPPED
+    b.add("Hires upscaler", name, found.name, status, "" if status is Status.EXACT else "upscaler_renamed")
+    b.changes["hires_upscaler"] = found.name
 
 
 # -- everything else --------------------------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def build_plan(meta: Any, *, backend: str = "local", roots: Any = None, server: 
 
         roots = ModelRoots.from_args()
     model_step.models(b, meta, roots, server)
-    steps.hires(b, meta, server)
+    steps.hires(b, meta, server, roots)
     steps.the_rest(b, meta)
     steps.comfy_nodes(b, meta)
     characters = steps.characters(b, meta)
