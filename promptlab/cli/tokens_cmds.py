@@ -29,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--embeddings", metavar="DIR", default=None,
                    help="textual-inversion folder: names found in the prompt count their vectors, as in A1111 "
                    "(default: models/embeddings when it exists; 'none' to ignore embeddings)")
+    p.add_argument("--model-type", default="sd1", choices=("sd1", "sd2", "sdxl"),
+                   help="tokenize as this model's text encoder(s) do in A1111: sd1 = CLIP-L, sd2 = OpenCLIP-H, "
+                   "sdxl = both CLIP-L and OpenCLIP-G (OpenCLIP also unescapes HTML entities such as &amp;); "
+                   "when the encoders see different tokens each one's chunks are printed (default sd1)")
     p.set_defaults(func=run)
 
 
@@ -37,14 +41,17 @@ def run(args: argparse.Namespace) -> int:
 
     text = read_text_arg(args.text)
     embeddings, skipped = _embeddings(args.embeddings)
-    result = tokens.count_prompt_tokens(
+    per_encoder = tokens.count_tokens_per_encoder(
         text,
+        model_type=args.model_type,
         steps=args.steps,
         negative=args.negative,
         comma_backtrack=args.backtrack,
         emphasis=args.emphasis,
         embeddings=embeddings,
     )
+    result = per_encoder[0].tokens  # A1111's counter shows the first encoder's count
+    agree = tokens.encoders_agree(per_encoder)
     if args.json:
         print_json({
             "comma_backtrack": args.backtrack,
@@ -53,9 +60,32 @@ def run(args: argparse.Namespace) -> int:
             "embeddings": len(embeddings),
             "skipped_embeddings": [{"file": f, "reason": r} for f, r in skipped],
             **tokens.prompt_tokens_to_dict(result),
+            "model_type": args.model_type,
+            "encoders_agree": agree,
+            "encoders": [
+                {"encoder": e.encoder, "normalization": e.normalization, "total": e.tokens.total,
+                 "target": e.tokens.target, "counter": e.tokens.counter,
+                 **({} if agree else {"variants": tokens.prompt_tokens_to_dict(e.tokens)["variants"]})}
+                for e in per_encoder
+            ],
         })
         return 0
-    print(f"{result.counter} tokens")
+    if agree:
+        _print_counts(result)
+        return 0
+    print(f"{result.counter} tokens ({per_encoder[0].encoder}); the encoders see different tokens: "
+          + ", ".join(f"{e.encoder} {e.tokens.counter}" for e in per_encoder))
+    for encoder in per_encoder:
+        print(f"\n{encoder.encoder} ({encoder.tokens.counter}):")
+        _print_counts(encoder.tokens, header=False)
+    return 0
+
+
+def _print_counts(result, *, header: bool = True) -> None:
+    from promptlab import tokens
+
+    if header:
+        print(f"{result.counter} tokens")
     for warning in result.warnings:
         print(f"warning: {warning}")
     several = len(result.variants) > 1
@@ -65,7 +95,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"\n{_variant_label(variant)}  {variant.report.counter}")
         for index, chunk in enumerate(variant.report.chunks):
             print(f"{indent}chunk {index + 1}  {chunk.count:>2}/75  {tokens.chunk_text(chunk)}")
-    return 0
 
 
 def _embeddings(option: str | None) -> tuple[dict[str, int], tuple[tuple[str, str], ...]]:

@@ -3,6 +3,7 @@
 - ``get_tokenizer()``: the cached CLIP BPE tokenizer (``.encode(text)`` without BOS/EOS).
 - ``chunk_prompt(text)``: A1111's windows, counts and the chunk of every fragment.
 - ``count_prompt_tokens(text, steps=20)``: A1111's token counter over ``AND`` parts and schedules.
+- ``count_tokens_per_encoder(text, model_type="sdxl")``: the same per text encoder (own tokenizer each).
 - ``write_hf_tokenizer(dest)``: tokenizer files for transformers' ``CLIPTokenizer``.
 """
 
@@ -34,15 +35,21 @@ from promptlab.tokens.clip import (
     write_hf_tokenizer,
 )
 from promptlab.tokens.counter import (
+    ENCODER_TOKENIZERS,
+    MODEL_TYPES,
+    EncoderTokens,
     PromptTokens,
     PromptVariant,
     chunk_text,
     count_prompt_tokens,
+    count_tokens_per_encoder,
+    encoders_agree,
     prompt_tokens_to_dict,
     report_to_dict,
 )
 
 __all__ = [
+    "ENCODER_TOKENIZERS", "EncoderTokens", "MODEL_TYPES", "count_tokens_per_encoder", "encoders_agree",
     "BOS", "BOS_TOKEN", "CHUNK_LENGTH", "COMMA", "EOS", "EOS_TOKEN", "MAX_COMMA_BACKTRACK", "VOCAB_SIZE",
     "Chunk", "ClipTokenizer", "EmbeddingSlot", "Emphasis", "Fragment", "PromptTokens", "PromptVariant", "TiBacktrack",
     "TokenReport", "TokenizerLike", "check_comma_backtrack", "chunk_fragments", "chunk_prompt", "chunk_text",

@@ -155,3 +155,44 @@ def prompt_tokens_to_dict(result: PromptTokens, tokenizer: ClipTokenizer | None 
             for v in result.variants
         ],
     }
+
+
+# Which tokenizer clean-up each model's text encoders use in A1111 (``promptlab.tokens.clip``).
+MODEL_TYPES = ("sd1", "sd2", "sdxl")
+ENCODER_TOKENIZERS: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "sd1": (("CLIP-L", "a1111"),),
+    "sd2": (("OpenCLIP-H", "open_clip"),),
+    "sdxl": (("CLIP-L", "a1111"), ("OpenCLIP-G", "open_clip")),
+}
+
+
+@dataclass(frozen=True)
+class EncoderTokens:
+    """What one text encoder sees: ``encoder`` its name (CLIP-L, OpenCLIP-G ...), ``tokens`` its counts."""
+
+    encoder: str
+    normalization: str
+    tokens: PromptTokens
+
+
+def count_tokens_per_encoder(text: str, *, model_type: str = "sd1", **kwargs: Any) -> tuple[EncoderTokens, ...]:
+    """``count_prompt_tokens`` once per text encoder of ``model_type`` ("sd1", "sd2", "sdxl"), each with
+    its own tokenizer as A1111 does (SDXL: CLIP-L and OpenCLIP-G can differ, e.g. on HTML entities).
+    A1111's own counter shows the first encoder's count."""
+    if model_type not in ENCODER_TOKENIZERS:
+        raise InvalidInputError(f"Unknown model type {model_type!r}; choose one of {', '.join(MODEL_TYPES)}.")
+    if "tokenizer" in kwargs:
+        raise InvalidInputError("count_tokens_per_encoder chooses the tokenizers itself; do not pass tokenizer=.")
+    return tuple(
+        EncoderTokens(name, norm, count_prompt_tokens(text, tokenizer=get_tokenizer(norm), **kwargs))
+        for name, norm in ENCODER_TOKENIZERS[model_type]
+    )
+
+
+def encoders_agree(results: tuple[EncoderTokens, ...]) -> bool:
+    """True when every encoder gets the same windows (ids, weights, embedding slots) for every variant."""
+
+    def layout(result: EncoderTokens) -> list:
+        return [(v.text, v.report.chunks) for v in result.tokens.variants]
+
+    return all(layout(r) == layout(results[0]) for r in results[1:])

@@ -87,3 +87,26 @@ def test_embeddings_folder_counts_vectors(capsys, tmp_path, monkeypatch):
     assert out.startswith("8/75 tokens")
     code, out, _ = run_cli(capsys, "easynegative", "--embeddings", "none")
     assert out.startswith("2/75 tokens")  # easy + negative
+
+
+@pytest.mark.parametrize(("model_type", "text", "first_line"), [
+    ("sdxl", "a photo of a cat", "5/75 tokens"),  # encoders agree: the default output, unchanged
+    ("sd2", "&amp pepper", "2/75 tokens"),  # OpenCLIP-H unescapes the entity
+    ("sd1", "&amp pepper", "3/75 tokens"),  # CLIP-L sees '&', 'amp'
+], ids=["sdxl-agree", "sd2-entity", "sd1-entity"])
+def test_model_type_counts(capsys, model_type, text, first_line):
+    code, out, _ = run_cli(capsys, text, "--model-type", model_type)
+    assert code == 0 and out.splitlines()[0] == first_line and len(out.splitlines()) == 2
+
+
+def test_sdxl_encoders_that_differ_are_both_shown(capsys):
+    code, out, _ = run_cli(capsys, "&amp " * 50, "--model-type", "sdxl")
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[0] == "100/150 tokens (CLIP-L); the encoders see different tokens: CLIP-L 100/150, OpenCLIP-G 50/75"
+    assert "CLIP-L (100/150):" in lines and "OpenCLIP-G (50/75):" in lines
+    code, out, _ = run_cli(capsys, "&amp " * 50, "--model-type", "sdxl", "--json")
+    data = json.loads(out)
+    assert data["total"] == 100 and data["encoders_agree"] is False
+    assert [(e["encoder"], e["counter"]) for e in data["encoders"]] == [("CLIP-L", "100/150"), ("OpenCLIP-G", "50/75")]
+    assert len(data["encoders"][1]["variants"][0]["chunks"]) == 1
