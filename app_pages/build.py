@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import PAGES, lang, library, tag_db, tag_db_error, tag_db_usable, tag_index_ready
+from app_pages.common import PAGES, lang, library, show_error, tag_db, tag_db_error, tag_db_usable, tag_index_ready
 from app_pages.components import build_panels as panels
+from app_pages.components import save_panel
 from app_pages.components.prompt_tools import add_to_prompt, tag_to_prompt
 from app_pages.components.tag_search import TO_ADD_KEY, search_box
 from promptlab.errors import PromptlabError
@@ -65,25 +66,13 @@ with left:
         st.code(st.session_state["build.prompt"] or " ", language=None, wrap_lines=True)
         st.code(st.session_state["build.negative"] or " ", language=None, wrap_lines=True)
     with a2.popover(t("build.save", L), icon=":material/bookmark_add:"):
-        with st.form("build.save_form", border=False):
-            name = st.text_input(t("build.save_name", L), key="build.save_name")
-            labels = st.text_input(t("build.save_labels", L), key="build.save_labels", help=t("library.labels_help", L))
-            favorite = st.checkbox(t("build.save_favorite", L), key="build.save_fav")
-            if st.form_submit_button(t("build.save_go", L)):
-                try:
-                    lib = library()
-                    saved = lib.save_prompt(name, st.session_state["build.prompt"], st.session_state["build.negative"],
-                                            labels=labels.split(","), favorite=favorite)
-                    lib.add_history(saved.prompt, saved.negative_prompt, source="build")
-                    st.success(t("build.saved", L, name=saved.name))
-                except PromptlabError as exc:
-                    st.error(str(exc))
+        save_panel.render(L)   # saves once per submit; asks before overwriting a name that exists
     if a3.button(t("build.to_generate", L), icon=":material/send:", key="build.to_generate", type="primary"):
         prompt, negative = st.session_state["build.prompt"], st.session_state["build.negative"]
         try:
             library().add_history(prompt, negative, source="build")
         except PromptlabError as exc:  # history is a convenience: a broken library must not block generating
-            st.warning(str(exc))
+            show_error(exc, L, warning=True)
         previous = st.session_state.get("generate.pending")
         base = previous if isinstance(previous, GenerationParams) else GenerationParams()
         st.session_state["generate.pending"] = base.with_(prompt=prompt, negative_prompt=negative)

@@ -24,6 +24,7 @@ from promptlab.library import Library, default_library_path
 from promptlab.paths import MODEL_KINDS, models_root, user_home
 
 LANG_KEY = "ui.lang"
+BACKENDS_IN_USE = "app.backends_in_use"   # names of the backends the Generate/Compare page chose (for the sidebar)
 LIBRARY_PATH_KEY = "library.path"
 INDEX_WARMUP_DELAY_S = 1.5
 MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
@@ -46,13 +47,42 @@ def lang() -> str:
     return value if value in LANGUAGES else "en"
 
 
+SHOWN_LANG_KEY = "ui.lang_shown"   # the language the page was last drawn in
+# Tabs remember the *label* of the open tab; on a language switch it is carried over to the new label.
+TAB_KEYS = ("build.tab", "tags.tab")
+
+
+def _language_changed() -> None:
+    """Keep the page as it was across a language switch: widgets are keyed by stable ids (their state
+    survives on its own); open tabs are stored by translated label, so they are renamed here."""
+    state = st.session_state
+    new, old = state.get(LANG_KEY), state.get(SHOWN_LANG_KEY, "en")
+    if new not in LANGUAGES:   # clicking the selected language again would deselect it: keep it
+        state[LANG_KEY] = new = old
+    if new == old:
+        return
+    by_text = {texts.get(old): texts.get(new) for texts in catalog_texts()}
+    for key in TAB_KEYS:
+        if isinstance(state.get(key), str) and by_text.get(state[key]):
+            state[key] = by_text[state[key]]
+    state[SHOWN_LANG_KEY] = new
+
+
+def catalog_texts() -> list[dict]:
+    from promptlab.i18n import catalog
+
+    return [dict(texts) for key, texts in catalog().items() if ".tab." in key]
+
+
 def language_switch() -> str:
     if st.session_state.get(LANG_KEY) not in LANGUAGES:
-        st.session_state[LANG_KEY] = "en"
+        st.session_state[LANG_KEY] = st.session_state.get(SHOWN_LANG_KEY, "en")
+    st.session_state.setdefault(SHOWN_LANG_KEY, st.session_state[LANG_KEY])
     st.sidebar.segmented_control(
         t("common.language", lang()), options=list(LANGUAGES), format_func=LANGUAGE_NAMES.get,
-        key=LANG_KEY, selection_mode="single",
+        key=LANG_KEY, selection_mode="single", on_change=_language_changed, required=True,
     )
+    st.session_state[SHOWN_LANG_KEY] = lang()
     return lang()
 
 
@@ -229,8 +259,24 @@ def library() -> Library:
     return Library(path)
 
 
-def show_error(exc: Exception) -> None:
-    st.error(str(exc))
+def show_error(exc: BaseException, lang: str, *, container: Any = None, warning: bool = False,
+               sentence: str | None = None) -> None:
+    """``sentence`` (what failed, optional) and a sentence in the UI language that says what to do (chosen
+    for the exception by app_pages/error_text.py), the exception's English detail in an expander below.
+
+    In the English UI a PromptlabError's own message is that second sentence (it names the file, the
+    value, what to do). Bad input opens its detail at once: it says what to change."""
+    from app_pages.error_text import error_detail, error_key
+
+    box = container if container is not None else st
+    show = box.warning if warning else box.error
+    lead = f"{sentence} " if sentence else ""
+    if lang == "en" and isinstance(exc, PromptlabError):
+        show(f"{lead}{exc}")
+        return
+    show(f"{lead}{t(error_key(exc), lang)}")
+    with box.expander(t("app.error.details", lang), expanded=isinstance(exc, ValueError)):
+        st.code(error_detail(exc), language=None, wrap_lines=True)
 
 
 # -- what is installed ------------------------------------------------------------------------
@@ -292,21 +338,31 @@ def render_sidebar(lang: str) -> None:
     counts = scan_models(str(models_root()))
     sb.markdown(t("app.sidebar.models", lang, ckpt=counts.get("Stable-diffusion"), lora=counts.get("Lora"),
                   vae=counts.get("VAE"), emb=counts.get("embeddings"), taggers=counts.get("taggers")))
+    from promptlab import doctor   # the same OS-specific fix commands as `promptlab doctor`
+
     has_diffusers = installed("diffusers") and installed("torch")
-    sb.markdown(t("app.sidebar.backend_local", lang) if has_diffusers else t("app.sidebar.backend_none", lang))
+    chosen = st.session_state.get(BACKENDS_IN_USE)
+    if chosen is not None:   # what the Generate/Compare page actually uses, not just what is installed
+        sb.markdown(t("app.sidebar.backend_chosen", lang, names=", ".join(chosen)) if chosen
+                    else t("app.sidebar.backend_unchosen", lang))
+    else:
+        sb.markdown(t("app.sidebar.backend_local", lang) if has_diffusers else t("app.sidebar.backend_none", lang))
+    checkout = doctor.checkout_root()
     if not has_diffusers:
-        missing.append((t("app.sidebar.no_diffusers", lang), "pip install -e '.[diffusion]'"))
+        missing.append((t("app.sidebar.no_diffusers", lang), doctor.install_command("diffusion", checkout=checkout)))
     if counts.get("Stable-diffusion") == 0:
-        missing.append((t("app.sidebar.no_checkpoint", lang, root=counts.root), f"cp my_model.safetensors {counts.root}/Stable-diffusion/"))
+        missing.append((t("app.sidebar.no_checkpoint", lang, root=counts.root), doctor.fix_checkpoint(counts.root)))
     if not installed("onnxruntime"):
-        missing.append((t("app.sidebar.no_onnx", lang), "pip install -e '.[tagger]'"))
+        missing.append((t("app.sidebar.no_onnx", lang), doctor.install_command("tagger", checkout=checkout)))
     if counts.get("taggers") == 0:
-        missing.append((t("app.sidebar.no_tagger", lang, root=counts.root), f"mkdir -p {counts.root}/taggers/wd-v3 && cp model.onnx selected_tags.csv {counts.root}/taggers/wd-v3/"))
+        missing.append((t("app.sidebar.no_tagger", lang, root=counts.root), doctor.fix_tagger(counts.root)))
+    sb.caption(t("app.sidebar.mirror", lang, endpoint=doctor.hf_endpoint()))
     if missing:
         with sb.expander(t("app.sidebar.missing", lang, n=len(missing))):
             for message, command in missing:
                 st.markdown(message)
-                st.code(command, language="bash")
+                st.code(command, language=doctor.shell_name(), wrap_lines=True)
+            st.caption(t("app.sidebar.doctor", lang))
 
 
 def _stat(stats: Any, *names: str) -> Any:

@@ -9,7 +9,7 @@ import json
 
 import streamlit as st
 
-from app_pages.common import PAGES, installed, lang
+from app_pages.common import PAGES, installed, lang, show_error
 from promptlab.errors import PromptlabError
 from promptlab.grid import DEFAULT_MAX_CELLS, AxisType, GridSpec, TimingModel, describe, format_duration, make_plan
 from promptlab.grid.job import GridJob, is_ok, view
@@ -114,17 +114,50 @@ def _resolved(spec: GridSpec) -> GridSpec:
     return resolved
 
 
-def _backends() -> list:
+def _backends() -> tuple[list, list[str]]:
+    """The backends the grid will use, and (translated) why its cells could not run — then it is not started."""
     custom = st.session_state.get("compare.backend")       # a Backend object another page (or a test) placed here
     if custom is not None:
-        return custom if isinstance(custom, list) else [custom]
+        return (custom if isinstance(custom, list) else [custom]), []
+    from app_pages.common import BACKENDS_IN_USE
     from app_pages.components import backends_panel
 
     local_ok = installed("diffusers") and installed("torch")
+    has_checkpoint = bool(_model_names("Stable-diffusion"))
     if not local_ok:
         st.info(t("compare.no_backend", L))
     # this machine and/or servers added by URL (A1111, promptlab serve, ComfyUI), each with its state
-    return backends_panel.render(L, "compare", _local_backend if local_ok else None, include_local=local_ok)
+    chosen = backends_panel.render(L, "compare", _local_backend if local_ok else None, include_local=local_ok)
+    blockers = []
+    if local_ok and not has_checkpoint and st.session_state.get("compare.backends.local", True):
+        # every cell on this machine would fail: leave it out, and say so when nothing else is left
+        chosen = [b for b in chosen if b is not _local_backend()]
+        if not chosen:
+            blockers.append(t("compare.blocked.no_checkpoint", L, folder=model_dir("Stable-diffusion")))
+    states = st.session_state.get("backends.state", {})
+    down = [spec.url for spec in st.session_state.get("backends.remote", [])
+            if str(states.get(spec.url, "")).startswith("down")]
+    if down:
+        blockers.append(t("compare.blocked.unreachable", L, urls=", ".join(down)))
+    if not chosen and not blockers:
+        blockers.append(t("compare.blocked.no_backend", L))
+    st.session_state[BACKENDS_IN_USE] = [getattr(b, "name", type(b).__name__) for b in chosen]
+    return chosen, blockers
+
+
+def _servers_answer() -> bool:
+    """Check every added server again right before a grid starts (its state may be minutes old)."""
+    from app_pages.components.backends_panel import check
+
+    states = st.session_state.setdefault("backends.state", {})
+    down = []
+    for spec in st.session_state.get("backends.remote", []):
+        states[spec.url] = check(spec)
+        if states[spec.url].startswith("down"):
+            down.append(spec.url)
+    if down:
+        st.error(t("compare.blocked.unreachable", L, urls=", ".join(down)))
+    return not down
 
 
 @st.cache_resource(show_spinner=False)
@@ -159,6 +192,10 @@ def _show_job(job: GridJob) -> None:
     counts = job.run.counts()
     if job.run.cancelled:
         st.warning(t("compare.cancelled", L, done=counts["done"] + counts["reused"], total=len(job.run.results)))
+    elif counts["failed"]:   # never a green "Done" over failed cells
+        text = t("compare.finished", L, made=counts["done"], reused=counts["reused"], failed=counts["failed"],
+                 seconds=job.run.seconds)
+        (st.error if not counts["done"] + counts["reused"] else st.warning)(text + " " + t("compare.failed_hint", L))
     else:
         st.success(t("compare.finished", L, made=counts["done"], reused=counts["reused"], failed=counts["failed"],
                      seconds=job.run.seconds))
@@ -246,18 +283,21 @@ else:
         spec = GridSpec.from_yaml(data) if isinstance(data, str) else GridSpec.from_dict(data)
         plan = make_plan(_resolved(spec), max_cells=int(max_cells))
     except PromptlabError as exc:
-        st.error(str(exc))
-backends = _backends()
+        show_error(exc, L)
+backends, blockers = _backends()
 if plan is not None:
     timing = TimingModel.load(backends[0].name) if backends else TimingModel()
     info = describe(plan, timing, backends=max(1, len(backends)))
     st.markdown(t("compare.plan_summary", L, cells=info["cells"], shape=" x ".join(map(str, info["shape"])),
                   loads=info["model_loads"], time=format_duration(info["estimated_seconds"]),
                   rough="" if timing.measured else t("compare.estimate_rough", L)))
-    if st.button(t("compare.start", L), key="compare.start", type="primary", disabled=running or not backends):
+    if st.button(t("compare.start", L), key="compare.start", type="primary",
+                 disabled=running or not backends or bool(blockers)) and _servers_answer():
         digest = hashlib.sha256(json.dumps(plan.spec.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:12]
         st.session_state[JOB] = GridJob.start(plan, backends, user_home() / "grids" / digest, resume=True)
         st.session_state.pop(SELECTED, None)
         st.rerun()
+    for reason in blockers:   # a grid whose cells cannot run is not started; say what to fix
+        st.warning(reason)
 if job is not None:
     _show_job(job)

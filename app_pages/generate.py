@@ -6,7 +6,7 @@ import io
 
 import streamlit as st
 
-from app_pages.common import lang, library
+from app_pages.common import lang, library, show_error
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 from promptlab.params import GenerationParams
@@ -14,7 +14,6 @@ from promptlab.paths import models_root
 
 L = lang()
 S = st.session_state
-LOCAL, REMOTE = "local", "remote"
 FORM_DEFAULTS = {
     "generate.prompt": "", "generate.negative": "", "generate.sampler": "Euler a", "generate.schedule": "Automatic",
     "generate.steps": 20, "generate.cfg": 7.0, "generate.seed": -1, "generate.width": 512, "generate.height": 512,
@@ -30,13 +29,6 @@ def local_backend(root: str, device: str, allow_pickle: bool):
     from promptlab.backend.diffusers_backend import DiffusersBackend
 
     return DiffusersBackend(root, device=device, allow_pickle=allow_pickle, preview_every=2)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def remote_backend(url: str):
-    from promptlab.backend.remote_a1111 import RemoteA1111Backend
-
-    return RemoteA1111Backend(url)
 
 
 @st.cache_data(ttl=15, show_spinner=False)
@@ -133,13 +125,15 @@ def run(backends: list, params: GenerationParams, mode) -> None:
     try:
         jobs = variant_jobs(params, mode)
     except PromptlabError as exc:
-        st.error(str(exc))
+        show_error(exc, L)
         return
     pooled = len(backends) > 1 or len(jobs) > 1
 
     bar = st.progress(0.0, text=t("generate.loading", L))
-    # any click reruns the script, which stops the run between two steps (LoRAs are removed on the way out)
-    st.button(t("generate.stop", L), key="generate.stop")
+    # any click reruns the script, which stops the run between two steps (LoRAs are removed on the way out);
+    # in a placeholder so that neither a failure nor the end of the run leaves a Stop button behind
+    stop = st.empty()
+    stop.button(t("generate.stop", L), key="generate.stop")
     preview = st.empty()
 
     def on_progress(p) -> None:
@@ -167,9 +161,12 @@ def run(backends: list, params: GenerationParams, mode) -> None:
                        BackendPool(backends).run(jobs, on_progress=on_progress, thread_init=attach_context)]
     except PromptlabError as exc:
         bar.empty()
-        st.error(str(exc))
+        stop.empty()
+        preview.empty()
+        show_error(exc, L)
         return
     bar.empty()
+    stop.empty()
     preview.empty()
     paths = save_images(results, output_dir())
     try:
@@ -198,66 +195,23 @@ apply_pending(models["checkpoint"])
 if S.get("generate.notice"):
     st.warning(S.pop("generate.notice"))
 
-with st.expander(t("generate.backend", L), expanded=False):
-    kind = st.radio(t("generate.backend", L), [LOCAL, REMOTE], key="generate.backend_kind", horizontal=True,
-                    format_func=lambda k: t(f"generate.backend.{k}", L), label_visibility="collapsed")
-    if kind == REMOTE:
-        url = st.text_input(t("generate.remote_url", L), key="generate.remote_url", placeholder="http://127.0.0.1:7860")
-    else:
-        device = st.selectbox(t("generate.device", L), ["auto", "cuda", "mps", "cpu"], key="generate.device")
-        allow_pickle = st.checkbox(t("generate.allow_pickle", L), key="generate.allow_pickle",
-                                   help=t("generate.allow_pickle_help", L))
-        st.caption(t("generate.models_folder", L, folder=root))
+# ONE Backends area (this machine and/or servers), the checkpoint row, and why Generate may be off
+from app_pages.components import generate_backend  # noqa: E402
 
-backend = None
-model: str | None = None
-if kind == REMOTE:
-    if S.get("generate.remote_url"):
-        try:
-            backend = remote_backend(S["generate.remote_url"].strip())
-            remote_models = backend.list_models()
-        except PromptlabError as exc:
-            st.error(str(exc))
-            remote_models = []
-        model = st.selectbox(t("generate.model", L), remote_models, key="generate.remote_model") if remote_models else None
-    else:
-        st.info(t("generate.remote_hint", L))
-elif not models["checkpoint"]:
-    from promptlab.backend.models import ModelRoots, no_checkpoint_message
-
-    st.info(t("generate.no_checkpoint", L, folder=str(ModelRoots.from_args(root).folder("checkpoint"))))
-    with st.expander(t("generate.download", L)):
-        st.caption(no_checkpoint_message(ModelRoots.from_args(root)))
-        st.code("promptlab models download", language="bash")
-        if st.button(t("generate.download_now", L), key="generate.download_now"):
-            from promptlab.backend.download import DEFAULT_CHECKPOINT, download_checkpoint, is_online, offline_message
-
-            folder = ModelRoots.from_args(root).folder("checkpoint")
-            if not is_online():
-                st.warning(offline_message(folder))
-            else:
-                bar = st.progress(0.0, text=DEFAULT_CHECKPOINT.filename)
-                try:
-                    download_checkpoint(folder, progress=lambda done, total: bar.progress(
-                        min(1.0, done / max(1, total)), text=f"{DEFAULT_CHECKPOINT.filename}: {done >> 20} MiB"))
-                except PromptlabError as exc:
-                    st.error(str(exc))
-                else:
-                    found_models.clear()
-                    st.rerun()
-else:
-    col_model, col_refresh = st.columns([5, 1])
-    model = col_model.selectbox(t("generate.model", L), models["checkpoint"], key="generate.model")
-    if col_refresh.button(t("generate.refresh", L), key="generate.refresh"):
-        found_models.clear()
-        st.rerun()
-    backend = local_backend(root, S["generate.device"], bool(S["generate.allow_pickle"]))
+choice = generate_backend.choose(
+    L, root, models, lambda _model: local_backend(root, S["generate.device"], bool(S["generate.allow_pickle"])),
+    found_models.clear)
+model: str | None = choice.model
 
 st.text_area(t("generate.prompt", L), key="generate.prompt", height=100)
 st.text_area(t("generate.negative", L), key="generate.negative", height=68)
 if models["lora"] or models["embedding"]:
     st.caption(t("generate.extras", L, loras=", ".join(f"<lora:{n}:1>" for n in models["lora"][:12]) or "-",
                  embeddings=", ".join(models["embedding"][:12]) or "-"))
+
+from app_pages.components import img2img_panel  # noqa: E402
+
+i2i = img2img_panel.render(L, list(choice.backends))   # "Image to image" mode: init image, denoise, resize mode
 
 c1, c2, c3 = st.columns(3)
 c1.selectbox(t("generate.sampler", L), sampler_names(), key="generate.sampler")
@@ -266,7 +220,8 @@ c3.slider(t("generate.steps", L), 1, 150, key="generate.steps")
 c1.number_input(t("generate.width", L), 64, 4096, step=8, key="generate.width")
 c2.number_input(t("generate.height", L), 64, 4096, step=8, key="generate.height")
 c3.number_input(t("generate.cfg", L), 1.0, 30.0, step=0.5, key="generate.cfg")
-c1.number_input(t("generate.seed", L), -1, 2**64 - 1, key="generate.seed",  # ComfyUI seeds go past 2**32 help=t("generate.seed_help", L))
+c1.number_input(t("generate.seed", L), -1, 2**64 - 1, key="generate.seed",  # ComfyUI seeds go past 2**32
+                help=t("generate.seed_help", L))
 c2.number_input(t("generate.batch_count", L), 1, 100, key="generate.batch_count")
 c3.number_input(t("generate.batch_size", L), 1, 8, key="generate.batch_size")
 c1.number_input(t("generate.clip_skip", L), 1, 12, key="generate.clip_skip")
@@ -286,13 +241,14 @@ with st.expander(t("generate.advanced", L)):
     a1.selectbox(t("generate.vae", L), ["Automatic", *models["vae"]], key="generate.vae")
     a2.selectbox(t("generate.emphasis", L), list(EMPHASIS), key="generate.emphasis", help=t("generate.emphasis_help", L))
 
-from app_pages.components import backends_panel, wildcards_panel  # noqa: E402
+from app_pages.components import wildcards_panel  # noqa: E402
 
 brace_mode = wildcards_panel.brace_mode(L, S["generate.prompt"], key="generate.brace_mode")
-extra_backends = backends_panel.render(L, "generate", include_local=False)
-chosen = ([backend] if backend is not None else []) + extra_backends
-if st.button(t("generate.run", L), type="primary", key="generate.run", disabled=not chosen):
-    run(chosen, form_params(model), brace_mode)
+chosen = list(choice.backends)
+if st.button(t("generate.run", L), type="primary", key="generate.run", disabled=bool(choice.blockers or i2i.blockers)):
+    run(chosen, img2img_panel.apply(form_params(model), i2i), brace_mode)
+for reason in (*choice.blockers, *i2i.blockers):   # a disabled button always says why
+    st.caption(reason)
 
 results = S.get("generate.results") or []
 if results:
@@ -308,13 +264,16 @@ if results:
             if st.button(t("generate.reuse", L), key=f"generate.reuse.{index}"):
                 S["generate.pending"] = item["params"]
                 st.rerun()
+            if img2img_panel.send_button(L, item["png"], item["path"].split("/")[-1], key=f"generate.to_img2img.{index}",
+                                         params=item["params"]):
+                st.rerun()
 
 with st.expander(t("generate.history", L)):
     try:
         history = library().generations(limit=12)
     except PromptlabError as exc:
         history = []
-        st.warning(str(exc))
+        show_error(exc, L, warning=True)
     if not history:
         st.caption(t("generate.history_empty", L))
     for entry in history:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
-from app_pages.common import LIBRARY_PATH_KEY, PAGES, lang, library
+from app_pages.common import LIBRARY_PATH_KEY, PAGES, lang, library, show_error
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 from promptlab.library import LibraryCorruptError, default_library_path, quarantine
@@ -43,13 +45,13 @@ try:
     lib.labels()
 except LibraryCorruptError as exc:
     usable = False
-    st.error(str(exc))
+    show_error(exc, L)
     if st.button(t("library.quarantine", L), key="library.quarantine", type="primary"):
         moved = quarantine(lib.path)
         st.success(t("library.quarantined", L, path=moved))
 except PromptlabError as exc:
     usable = False
-    st.error(str(exc))
+    show_error(exc, L)
 
 
 
@@ -85,7 +87,7 @@ def _render() -> None:
                             lib.update(row.id, name=new_name, labels=[x for x in new_labels.split(",")])
                             st.rerun()
                         except PromptlabError as exc:
-                            st.error(str(exc))
+                            show_error(exc, L)
                 b1, b2, b3, b4 = st.columns(4)
                 if b1.button(t("library.unfavorite", L) if row.favorite else t("library.favorite", L), key=f"library.fav.{row.id}"):
                     lib.set_favorite(row.id, not row.favorite)
@@ -108,7 +110,8 @@ def _render() -> None:
         for entry in entries:
             c1, c2, c3 = st.columns([8, 1, 1], vertical_alignment="center")
             c1.code(entry.prompt + (f"\n-- {entry.negative_prompt}" if entry.negative_prompt else ""), language=None, wrap_lines=True)
-            c2.caption(t(f"library.source.{entry.source}", L))
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created))
+            c2.caption(f"{t(f'library.source.{entry.source}', L)} · {when}")
             if c3.button(t("library.to_build", L), key=f"library.hbuild.{entry.id}"):
                 _send_to_build(entry.prompt, entry.negative_prompt)
         if entries and st.button(t("library.clear_history", L), key="library.clear_history"):
@@ -140,11 +143,11 @@ def _render() -> None:
                 st.success(t("library.imported", L, added=report.added, skipped=report.skipped,
                              history=report.history_added, gens=report.generations_added))
             except PromptlabError as exc:
-                st.error(str(exc))
+                show_error(exc, L)
 
 
 try:
     if usable:
         _render()
 except PromptlabError as exc:  # locked or damaged mid-session: say so; the file is left as it was
-    st.error(str(exc))
+    show_error(exc, L)

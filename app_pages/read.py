@@ -6,7 +6,8 @@ import importlib.util
 
 import streamlit as st
 
-from app_pages.common import PAGES, lang, library
+from app_pages.common import PAGES, lang, library, show_error
+from app_pages.components import img2img_panel
 from app_pages.components.read_view import MAX_IMAGE_MB, metadata_table, read_upload, show_image
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
@@ -29,13 +30,15 @@ if results:
     st.dataframe(metadata_table(results, L), hide_index=True, width="stretch")
     for i, (name, data, meta) in enumerate(results):
         action = show_image(i, name, data, meta, L)
+        if img2img_panel.send_button(L, data, name, key=f"read.to_img2img.{i}", params=meta.params):
+            st.switch_page(PAGE["generate"])
         if action is None:
             continue
         kind, prompt, negative, params = action
         try:
             library().add_history(prompt, negative, source="read")
         except PromptlabError as exc:  # history is a convenience; never block the hand-off
-            st.warning(str(exc))
+            show_error(exc, L, warning=True)
         if kind == "build":
             st.session_state["build.pending"] = {"prompt": prompt, "negative_prompt": negative}
             st.switch_page(PAGE["build"])

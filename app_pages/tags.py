@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.common import lang, tag_db, tag_db_error, tag_db_path, tag_db_stats, tag_index_ready
+from app_pages.common import lang, show_error, tag_db, tag_db_error, tag_db_path, tag_db_stats, tag_index_ready
 from app_pages.components import tag_table
 from app_pages.components.prompt_tools import CATEGORY_DOT
 from promptlab.i18n import t
@@ -80,7 +80,7 @@ def _import_and_update() -> None:
                     st.warning(t("tags.import.bad_row", L, line=line, reason=reason))
                 tag_table.tag_frame.clear()
             except (tagdb.TagDBError, OSError, ValueError) as exc:
-                st.error(t("tags.import.failed", L, error=exc))
+                show_error(exc, L, sentence=t("tags.import.failed", L))
     st.divider()
     st.subheader(t("tags.update.title", L))
     st.caption(t("tags.update.help", L))
@@ -99,8 +99,8 @@ def _import_and_update() -> None:
             status.update(label=report.summary(), state="complete")
             tag_table.tag_frame.clear()
         except (tagdb.TagDBError, OSError) as exc:
-            status.update(label=t("tags.update.failed", L, error=exc), state="error")
-            st.error(t("tags.update.failed", L, error=exc))
+            status.update(label=t("tags.update.failed", L), state="error")
+            show_error(exc, L, sentence=t("tags.update.failed", L))
     st.caption(t("tags.update.cli", L))
     st.code("promptlab tags update --min-posts 25", language="bash")
 

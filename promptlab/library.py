@@ -69,6 +69,14 @@ class LibraryCorruptError(LibraryError):
     """The file is not a promptlab library or is damaged; it has not been changed."""
 
 
+class PromptExistsError(LibraryError):
+    """A saved prompt of that name exists with other content (save with if_exists="overwrite" to replace it)."""
+
+    def __init__(self, existing: SavedPrompt) -> None:
+        super().__init__(f"A saved prompt named {existing.name!r} exists already; overwrite it or choose another name.")
+        self.existing = existing
+
+
 class LibraryLockedError(LibraryError):
     """Another program holds a lock on the library file."""
 
@@ -233,14 +241,35 @@ class Library:
         labels: Iterable[str] = (),
         favorite: bool = False,
         params: str | None = None,
+        if_exists: str = "add",
     ) -> SavedPrompt:
+        """Save a prompt. Saving the same name with the same text again returns the saved one (a form
+        submitted twice — Enter, then the button — saves once). Another text under an existing name:
+        ``if_exists="add"`` keeps both, ``"ask"`` raises PromptExistsError, ``"overwrite"`` replaces it."""
         name = name.strip()
         if not name:
             raise InvalidInputError("Give the prompt a name before saving it.")
         if not prompt.strip() and not negative_prompt.strip():
             raise InvalidInputError("The prompt is empty; write a prompt before saving it.")
+        if if_exists not in ("add", "ask", "overwrite"):
+            raise InvalidInputError(f"if_exists={if_exists!r}: use 'add', 'ask' or 'overwrite'.")
         now = time.time()
         with self._connect() as conn:
+            row = conn.execute("SELECT id FROM prompts WHERE name = ? ORDER BY id DESC LIMIT 1", (name,)).fetchone()
+            existing = self._get(conn, int(row["id"])) if row is not None else None
+            if existing is not None:
+                if (existing.prompt, existing.negative_prompt) == (prompt, negative_prompt):
+                    return existing
+                if if_exists == "ask":
+                    raise PromptExistsError(existing)
+                if if_exists == "overwrite":
+                    conn.execute(
+                        "UPDATE prompts SET prompt = ?, negative_prompt = ?, labels = ?, favorite = ?, params = ?,"
+                        " updated = ? WHERE id = ?",
+                        (prompt, negative_prompt, json.dumps(list(_clean_labels(labels)), ensure_ascii=False),
+                         int(favorite), params, now, existing.id),
+                    )
+                    return self._get(conn, existing.id)
             cur = conn.execute(
                 "INSERT INTO prompts (name, prompt, negative_prompt, labels, favorite, params, created, updated)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app_pages.common import show_error
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 
@@ -52,17 +53,23 @@ def _state_text(lang: str, state: str | None) -> str:
     return t("backends.state.ok", lang, models=detail) if kind == "ok" else t("backends.state.down", lang, error=detail)
 
 
-def render(lang: str, key: str, local_factory=None, *, include_local: bool = True) -> list:
+def render(lang: str, key: str, local_factory=None, *, include_local: bool = True, expanded: bool | None = None,
+           local_settings=None) -> list:
     """Draw the panel; return the Backend objects chosen (local first).
 
     ``include_local=False`` when the page chooses its main backend itself and the panel only adds servers.
+    ``local_settings()`` draws this machine's options under its checkbox (device, ...). ``expanded``:
+    open the panel (default: when servers are listed).
     """
     remotes: list[RemoteSpec] = st.session_state.setdefault("backends.remote", [])
     states: dict[str, str] = st.session_state.setdefault("backends.state", {})
     clients: dict[RemoteSpec, object] = st.session_state.setdefault("backends.clients", {})
     backends = []
-    with st.expander(t("backends.title", lang), expanded=bool(remotes)):
+    with st.expander(t("backends.title", lang), expanded=bool(remotes) if expanded is None else expanded,
+                     icon=":material/dns:"):
         use_local = include_local and st.checkbox(t("backends.use_local", lang), value=True, key=f"{key}.backends.local")
+        if use_local and local_settings is not None:
+            local_settings()
         for i, spec in enumerate(list(remotes)):
             cols = st.columns([5, 4, 1, 1])
             cols[0].markdown(f"**{t(f'backends.kind.{spec.kind}', lang)}** `{spec.url}`")
@@ -91,15 +98,15 @@ def render(lang: str, key: str, local_factory=None, *, include_local: bool = Tru
         try:
             backends.append(local_factory())
         except PromptlabError as exc:
-            st.error(str(exc))
+            show_error(exc, lang)
     for spec in remotes:
         try:
             if spec not in clients:
                 clients[spec] = make_client(spec)
             backends.append(clients[spec])
         except PromptlabError as exc:
-            st.error(t("backends.invalid", lang, error=exc))
-    if not backends and include_local:
+            show_error(exc, lang, sentence=t("backends.invalid", lang))
+    if not backends and include_local and not use_local:
         st.info(t("backends.none", lang))
     elif len(backends) > 1:
         st.caption(t("backends.spread", lang, count=len(backends)))
@@ -113,7 +120,7 @@ def _add(lang: str, remotes: list[RemoteSpec], states: dict[str, str], spec: Rem
     try:
         make_client(spec).close()   # validates the URL and credentials format
     except PromptlabError as exc:
-        st.error(t("backends.invalid", lang, error=exc))
+        show_error(exc, lang, sentence=t("backends.invalid", lang))
         return False
     remotes.append(spec)
     states[spec.url] = check(spec)

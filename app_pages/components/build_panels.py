@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages.common import show_error
 from app_pages.components.prompt_tools import (
     ChipOp,
     apply_chip_op,
@@ -83,7 +84,7 @@ def token_counter(text: str, lang: str, *, positive: bool) -> None:
     try:
         view = token_view(text, positive=positive)
     except PromptlabError as exc:
-        st.warning(str(exc))
+        show_error(exc, lang, warning=True)
         return
     over = len(view.chunks) > 1
     parts = [t("build.tokens", lang, counter=view.counter)]
@@ -266,7 +267,7 @@ def convert(lang: str) -> None:
         try:
             result = convert_prompt(st.session_state[key], src=src, dst=dst)
         except PromptlabError as exc:
-            st.error(str(exc))
+            show_error(exc, lang)
             return
         st.session_state["build.convert.result"] = result.text
         st.session_state["build.convert.notes"] = list(result.losses) + list(result.warnings)

@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages.common import show_error
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 
@@ -79,7 +80,7 @@ def _load(name: str, lang: str):
     try:
         tagger, warning = _tagger(name)
     except PromptlabError as exc:
-        st.error(str(exc))
+        show_error(exc, lang)
         return None
     if warning:
         st.warning(warning)
@@ -167,7 +168,7 @@ def _images_tab(lang: str) -> None:
                         [io.BytesIO(up.getvalue()) for up in uploads], mode)
                     results = [(up.name, up.getvalue(), {"prompt": p}) for up, p in zip(uploads, prompts)]
                 except PromptlabError as exc:
-                    st.error(str(exc))
+                    show_error(exc, lang)
         st.session_state[K + "results"] = results
     for i, (name, data, entry) in enumerate(st.session_state.get(K + "results", [])):
         _show_result(i, name, data, entry, lang)
@@ -208,7 +209,7 @@ def _folder_tab(lang: str) -> None:
 
             report = caption_folder(Path(folder).expanduser(), tagger, tag_options, options, progress=progress)
         except PromptlabError as exc:
-            st.error(str(exc))
+            show_error(exc, lang)
             return
         st.session_state[K + "report"] = report
     if report is None:

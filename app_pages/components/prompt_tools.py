@@ -167,11 +167,17 @@ def _wrapped(text: str) -> bool:
     return False
 
 
+def shown_weight(weight: float) -> str:
+    """A weight as A1111 writes it: two decimals at most, no trailing zeros ([tag] is 0.91, ((tag)) 1.21)."""
+    text = f"{weight:.2f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
 def chip_label(item: Any, category: int | None) -> str:
     core = md_escape(chip_core(item))
     if category in CATEGORY_COLOR:
         core = f":{CATEGORY_COLOR[category]}[{core}]"
-    weight = "" if abs(item.weight - 1.0) < 1e-9 else f" ×{item.weight:g}"
+    weight = "" if abs(item.weight - 1.0) < 1e-9 else f":{shown_weight(item.weight)}"
     label = f"{core}{weight}"
     return f"~~{label}~~" if not item.enabled else label
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.common import show_error
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 from promptlab.wildcards import (
@@ -65,7 +66,7 @@ def _preview(lang: str, prompt: str, negative: str, mode: BraceMode) -> None:
         else:
             rows = expand(prompt, negative=negative, mode=mode, count=int(count), seed=int(seed), wildcards=source)
     except PromptlabError as exc:
-        st.error(t("wildcards.error", lang, error=exc))
+        show_error(exc, lang, sentence=t("wildcards.error", lang))
         return
     st.dataframe(
         [
@@ -94,7 +95,7 @@ def _files(lang: str, folder) -> None:
     try:
         current = read_wildcard_file(folder, name) if choice else ""
     except PromptlabError as exc:
-        st.error(str(exc))
+        show_error(exc, lang)
         return
     text = st.text_area(t("wildcards.content", lang), current, height=160, key=f"build.wildcards.text.{name}")
     if st.button(t("wildcards.save", lang), key="build.wildcards.save"):
@@ -102,4 +103,4 @@ def _files(lang: str, folder) -> None:
             write_wildcard_file(folder, name, text)
             st.success(t("wildcards.saved", lang, name=name))
         except PromptlabError as exc:
-            st.error(str(exc))
+            show_error(exc, lang)

@@ -13,7 +13,7 @@ STRINGS = {
     "backends.state.ok": {"en": "online — {models} models", "zh": "在线 —— {models} 个模型"},
     "backends.state.down": {"en": "unreachable: {error}", "zh": "无法连接：{error}"},
     "backends.state.unknown": {"en": "not checked yet", "zh": "尚未检测"},
-    "backends.invalid": {"en": "Cannot add this backend: {error}", "zh": "无法添加该后端：{error}"},
+    "backends.invalid": {"en": "Cannot use this backend.", "zh": "无法使用该后端。"},
     "backends.duplicate": {"en": "{url} is already in the list.", "zh": "{url} 已在列表中。"},
     "backends.none": {
         "en": "No backend selected. Tick 'Use this machine' or add a server by URL.",

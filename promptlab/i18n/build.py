@@ -48,6 +48,12 @@ STRINGS = {
     "build.save_favorite": {"en": "Favorite", "zh": "加入收藏"},
     "build.save_go": {"en": "Save", "zh": "保存"},
     "build.saved": {"en": "Saved “{name}”.", "zh": "已保存“{name}”。"},
+    "build.save_need_name": {"en": "Give the prompt a name before saving it.", "zh": "保存前请先为提示词命名。"},
+    "build.save_exists": {
+        "en": "A saved prompt named “{name}” exists already, with another text. Overwrite it, or change the name.",
+        "zh": "已存在名为“{name}”的提示词，且内容不同。要覆盖它，还是换个名字？",
+    },
+    "build.save_overwrite": {"en": "Overwrite", "zh": "覆盖"},
     "build.to_generate": {"en": "Send to Generate", "zh": "发送到生成"},
     "build.tab.browse": {"en": "Browse", "zh": "分类浏览"},
     "build.tab.templates": {"en": "Template", "zh": "模板"},

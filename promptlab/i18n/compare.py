@@ -81,4 +81,20 @@ STRINGS = {
     "compare.axis.lora_weight": {"en": "LoRA weight", "zh": "LoRA 权重"},
     "compare.axis.wildcard": {"en": "Wildcard values", "zh": "通配符取值"},
     "compare.axis.variant": {"en": "Prompt variants", "zh": "提示词变体"},
+    "compare.blocked.no_checkpoint": {
+        "en": "Not started: no checkpoint in {folder}, so every cell would fail on this machine. Put a .safetensors checkpoint there, or add a server under Backends.",
+        "zh": "未开始：{folder} 中没有大模型，本机上的每个格子都会失败。请放入 .safetensors 模型，或在“生成后端”中添加服务器。",
+    },
+    "compare.blocked.unreachable": {
+        "en": "Not started: {urls} cannot be reached. Start the server (A1111/Forge with --api, ComfyUI, promptlab serve), press Check, or remove it.",
+        "zh": "未开始：无法连接 {urls}。请启动该服务器（A1111/Forge 需带 --api、ComfyUI、promptlab serve）后点“检测”，或将其移除。",
+    },
+    "compare.blocked.no_backend": {
+        "en": "Not started: no backend is chosen. Open Backends and tick 'Use this machine' or add a server.",
+        "zh": "未开始：未选择后端。请展开“生成后端”，勾选“使用本机”或添加服务器。",
+    },
+    "compare.failed_hint": {
+        "en": "Failed cells show their error below; fix the cause and start again (made cells are reused).",
+        "zh": "失败的格子在下方显示错误；排除原因后重新开始（已生成的格子会被复用）。",
+    },
 }

@@ -8,11 +8,35 @@ STRINGS = {
     },
     "generate.no_checkpoint": {
         "en": "No checkpoint found in {folder}. Put a .safetensors checkpoint there (or set PROMPTLAB_MODELS "
-              "to your webui's models folder), then press Refresh or reload.",
+              "to your webui's models folder), then press Refresh.",
         "zh": "在 {folder} 中没有找到模型。请把 .safetensors 模型放到该文件夹（或将 PROMPTLAB_MODELS 设为 webui 的 "
-              "models 文件夹），然后刷新页面。",
+              "models 文件夹），然后点“刷新”。",
     },
     "generate.download": {"en": "Download a default checkpoint (online only)", "zh": "下载默认模型（需联网）"},
+    "generate.download_help": {
+        "en": "Downloads {file} ({size}, Stable Diffusion 1.5, as A1111 does on first launch) into {folder}. Offline: copy that file (or any .safetensors checkpoint) into the folder yourself, then press Refresh.",
+        "zh": "将 {file}（{size}，Stable Diffusion 1.5，与 A1111 首次启动时相同）下载到 {folder}。无法联网时：请自行把该文件（或任意 .safetensors 模型）复制到该文件夹，然后点“刷新”。",
+    },
+    "generate.mirror": {
+        "en": "Download server: {endpoint}. Cannot reach it? Set the HF_ENDPOINT environment variable to a mirror and restart the app.",
+        "zh": "下载服务器：{endpoint}。无法访问？请把环境变量 HF_ENDPOINT 设为镜像站地址后重启应用。",
+    },
+    "generate.offline": {
+        "en": "This machine cannot reach {endpoint}, so nothing can be downloaded. Copy {file} (or any Stable Diffusion .safetensors checkpoint) into {folder}, then press Refresh — or set HF_ENDPOINT to a mirror you can reach.",
+        "zh": "本机无法访问 {endpoint}，无法下载。请把 {file}（或任意 Stable Diffusion .safetensors 模型）复制到 {folder}，然后点“刷新”；或将 HF_ENDPOINT 设为可访问的镜像站。",
+    },
+    "generate.blocked.no_checkpoint": {
+        "en": "Generate is off: no checkpoint yet (see above), and no server is added under Backends.",
+        "zh": "无法生成：还没有大模型（见上方），也没有在“生成后端”中添加服务器。",
+    },
+    "generate.blocked.no_diffusers": {
+        "en": "Generate is off: local generation is not installed (see above), and no server is added under Backends.",
+        "zh": "无法生成：未安装本地生成组件（见上方），也没有在“生成后端”中添加服务器。",
+    },
+    "generate.blocked.no_backend": {
+        "en": "Generate is off: no backend is chosen. Open Backends and tick 'Use this machine' or add a server.",
+        "zh": "无法生成：未选择后端。请展开“生成后端”，勾选“使用本机”或添加服务器。",
+    },
     "generate.backend": {"en": "Backend", "zh": "后端"},
     "generate.backend.local": {"en": "Local (diffusers)", "zh": "本地（diffusers）"},
     "generate.backend.remote": {"en": "Remote A1111", "zh": "远程 A1111"},

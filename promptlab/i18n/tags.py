@@ -42,7 +42,7 @@ STRINGS = {
     "tags.import.go": {"en": "Import", "zh": "导入"},
     "tags.import.running": {"en": "Importing…", "zh": "正在导入…"},
     "tags.import.bad_row": {"en": "Line {line} skipped: {reason}", "zh": "第 {line} 行已跳过：{reason}"},
-    "tags.import.failed": {"en": "Import failed, the database is unchanged: {error}", "zh": "导入失败，数据库未改动：{error}"},
+    "tags.import.failed": {"en": "Import failed, the database is unchanged.", "zh": "导入失败，数据库未改动。"},
     "tags.update.title": {"en": "Update from Danbooru", "zh": "从 Danbooru 更新"},
     "tags.update.help": {
         "en": "Downloads current tags, post counts and aliases from danbooru.donmai.us (needs internet).",
@@ -51,7 +51,7 @@ STRINGS = {
     "tags.update.min_posts": {"en": "Only tags with at least this many posts", "zh": "只更新作品数不少于此值的标签"},
     "tags.update.go": {"en": "Update now", "zh": "立即更新"},
     "tags.update.running": {"en": "Downloading from Danbooru…", "zh": "正在从 Danbooru 下载…"},
-    "tags.update.failed": {"en": "Update failed, the database is unchanged: {error}", "zh": "更新失败，数据库未改动：{error}"},
+    "tags.update.failed": {"en": "Update failed, the database is unchanged.", "zh": "更新失败，数据库未改动。"},
     "tags.update.cli": {"en": "The same from a terminal (resumable):", "zh": "也可以在终端运行（可断点续传）：", },
     "tags.update.url": {"en": "Danbooru address (or a mirror)", "zh": "Danbooru 地址（或镜像）"},
     "tags.update.restart": {"en": "Start over", "zh": "从头开始"},

@@ -29,5 +29,5 @@ STRINGS = {
     "wildcards.content": {"en": "Content (one value per line)", "zh": "内容（每行一个值）"},
     "wildcards.save": {"en": "Save file", "zh": "保存文件"},
     "wildcards.saved": {"en": "Saved {name}.", "zh": "已保存 {name}。"},
-    "wildcards.error": {"en": "Cannot expand: {error}", "zh": "无法展开：{error}"},
+    "wildcards.error": {"en": "Cannot expand the prompt's wildcards or {a|b} variants; the details say what to change.", "zh": "无法展开提示词中的通配符或 {a|b} 变体；详细信息中说明了需要修改的地方。"},
 }

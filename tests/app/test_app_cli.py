@@ -4,6 +4,7 @@ installed wheel), the server answers, and the fix commands are written for the u
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -135,8 +136,11 @@ def test_promptlab_app_serves_the_app_and_its_search_endpoint(tmp_path):
 def test_installed_wheel_ships_the_app_and_promptlab_app_starts_it(tmp_path):
     """Regression: app.py / app_server.py / app_pages/ were outside the installed package, so a
     `pip install "promptlab[all]"` had no app to start."""
-    wheels, target = tmp_path / "wheels", tmp_path / "site"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation",
+    wheels, target, source = tmp_path / "wheels", tmp_path / "site", tmp_path / "source"
+    # a copy: setuptools writes build/ into the source folder, which must stay the checkout's own
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", "tests", "benchmarks", "docs", "models", "test-artifacts"))
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
                             "-q", "-w", str(wheels)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert build.returncode == 0, build.stderr
     wheel = next(wheels.glob("promptlab-*.whl"))

@@ -88,7 +88,7 @@ def test_chip_core(text, core):
 
 def test_chip_label_colour_weight_and_disabled():
     item = SimpleNamespace(text="(name_(x):1.2)", weight=1.2, enabled=True)
-    assert chip_label(item, 4) == r":green[name\_\(x\)] ×1.2"
+    assert chip_label(item, 4) == r":green[name\_\(x\)]:1.2"
     assert chip_label(SimpleNamespace(text="a", weight=1.0, enabled=False), None) == "~~a~~"
 
 
@@ -110,3 +110,13 @@ def test_highlight_prompt_escapes_html_and_marks_syntax():
     assert "&lt;script&gt;" in html and "<script>" not in html
     assert html.count("<span") >= 6
     assert ">BREAK</span>" in html and ">:1.2</span>" in html
+
+
+@pytest.mark.parametrize(("text", "weight", "shown"), [
+    ("[tag]", 1 / 1.1, ":0.91"), ("((tag))", 1.1 * 1.1, ":1.21"), ("(tag:1.5)", 1.5, ":1.5"),
+    ("(((tag)))", 1.1 ** 3, ":1.33"), ("(tag:0)", 0.0, ":0"), ("tag", 1.0, ""),
+], ids=["bracket", "double-paren", "explicit", "triple-paren", "zero", "plain"])
+def test_chip_weight_is_written_as_a1111_writes_it_not_x0_909091(text, weight, shown):
+    """Regression: [tag] showed as ×0.909091."""
+    label = chip_label(SimpleNamespace(text=text, weight=weight, enabled=True), None)
+    assert label == "tag" + shown and "×" not in label

@@ -106,7 +106,7 @@ def test_no_checkpoint_guidance_in_chinese(monkeypatch, tmp_path):
     assert at.button(key="generate.run").disabled
     at.button(key="generate.download_now").click().run()  # offline here (HF_HUB_OFFLINE): says so, no crash
     assert not at.exception
-    assert any("cannot reach the download server" in w.value for w in at.warning)
+    assert any("本机无法访问" in w.value and "Stable-diffusion" in w.value for w in at.warning)
 
 
 def test_batch_count_walks_through_variants(page, tmp_path, monkeypatch):
