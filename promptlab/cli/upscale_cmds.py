@@ -26,11 +26,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     size.add_argument("--resize", metavar="WxH", help="upscale to exactly this size instead of a factor")
     p.add_argument("--no-crop", action="store_true",
                    help="with --resize: stretch to WxH instead of A1111's default (scale to cover, crop the centre)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default: beside each input); files are <name>-upscaled.png")
-    p.add_argument("--tile", type=int, default=192, help="tile size in pixels, 0 = no tiling (A1111's ESRGAN_tile, 192)")
-    p.add_argument("--tile-overlap", type=int, default=8, help="tile overlap in pixels (A1111's ESRGAN_tile_overlap, 8)")
+    p.add_argument("--out", metavar="DIR",
+                   help="output folder (default: beside each input); files are <name>-upscaled.png")
+    p.add_argument("--tile", type=int, default=192,
+                   help="tile size in pixels, 0 = no tiling (A1111's ESRGAN_tile, 192)")
+    p.add_argument("--tile-overlap", type=int, default=8,
+                   help="tile overlap in pixels (A1111's ESRGAN_tile_overlap, 8)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ...")
-    p.add_argument("--models", metavar="DIR", help="models folder in A1111's layout (default $PROMPTLAB_MODELS or ./models)")
+    p.add_argument("--models", metavar="DIR",
+                   help="models folder in A1111's layout (default $PROMPTLAB_MODELS or ./models)")
     p.add_argument("--a1111-root", metavar="DIR", help="use an existing stable-diffusion-webui install's models")
     p.add_argument("--list", action="store_true", help="list the upscaler names (and the files built-in names need)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
@@ -61,8 +65,8 @@ def run_upscale(args: argparse.Namespace) -> int:
 
     # 1. check every input before anything is loaded or written
     size = _parse_size(args.resize) if args.resize else None
-    extras = Extras(args.upscaler, roots, scale=None if size else (args.scale or 2.0), size=size,
-                    crop=not args.no_crop, tiles=TileSettings(args.tile, args.tile_overlap), device=args.device)
+    scale = None if size else (2.0 if args.scale is None else args.scale)  # 0 must reach the range check
+    extras = Extras(args.upscaler, roots, scale=scale, size=size, crop=not args.no_crop, tiles=TileSettings(args.tile, args.tile_overlap), device=args.device)
     inputs = {Path(p).resolve() for p in args.images}
     targets: dict[Path, Path] = {}
     for image in args.images:
