@@ -66,7 +66,8 @@ def run_upscale(args: argparse.Namespace) -> int:
     # 1. check every input before anything is loaded or written
     size = _parse_size(args.resize) if args.resize else None
     scale = None if size else (2.0 if args.scale is None else args.scale)  # 0 must reach the range check
-    extras = Extras(args.upscaler, roots, scale=scale, size=size, crop=not args.no_crop, tiles=TileSettings(args.tile, args.tile_overlap), device=args.device)
+    extras = Extras(args.upscaler, roots, scale=scale, size=size, crop=not args.no_crop,
+                    tiles=TileSettings(args.tile, args.tile_overlap), device=args.device)
     inputs = {Path(p).resolve() for p in args.images}
     targets: dict[Path, Path] = {}
     for image in args.images:
