@@ -45,8 +45,8 @@ def _definitions() -> dict:
 def _latent_size(graph: dict, node_id: str, uploads: dict | None = None) -> tuple[int, int]:
     node = graph[node_id]
     inputs, kind = node["inputs"], node["class_type"]
-    if kind == "EmptyLatentImage":
-        return inputs["width"], inputs["height"]
+    if kind == "EmptyLatentImage":   # latents are 1/8 of the pixels: sizes round down to multiples of 8
+        return inputs["width"] // 8 * 8, inputs["height"] // 8 * 8
     if kind == "VAEEncode":   # the size of the uploaded image LoadImage reads
         return (uploads or {})[graph[str(inputs["pixels"][0])]["inputs"]["image"]]
     source = next(v for k, v in inputs.items() if isinstance(v, list) and k in ("samples", "latent_image"))
@@ -54,7 +54,7 @@ def _latent_size(graph: dict, node_id: str, uploads: dict | None = None) -> tupl
     if kind == "LatentUpscaleBy":
         return int(w * inputs["scale_by"]), int(h * inputs["scale_by"])
     if kind in ("LatentUpscale", "LatentCrop"):
-        return inputs["width"] or w, inputs["height"] or h
+        return (inputs["width"] or w) // 8 * 8, (inputs["height"] or h) // 8 * 8
     return w, h
 
 
