@@ -28,6 +28,7 @@ node tuple ``(SCHEDULED, before | None, after, number_text, number_position)`` /
 
 from __future__ import annotations
 
+import bisect
 import re
 
 SCHEDULED = 0
@@ -68,6 +69,27 @@ def analyze(text: str) -> tuple[list | None, dict[int, tuple], int | None]:
 
     Each kept construct is ``start -> (kind, end, delimiter positions, number, number start)``
     with ``kind`` SCHEDULED or ALTERNATE; delimiters are the ``:`` or ``|`` at its level.
+    The fast parse answers when it is provably A1111's reading; otherwise A1111's own lark
+    grammar decides (:mod:`promptlab.syntax._lark_fallback`, size-bounded).
+    """
+    tree, info, failed_at, proven = analyze_fast(text)
+    if proven:
+        return tree, info, failed_at
+    from promptlab.syntax._lark_fallback import lark_analyze
+
+    return lark_analyze(text)
+
+
+def analyze_fast(text: str) -> tuple[list | None, dict[int, tuple], int | None, bool]:
+    """``analyze`` by the linear-time parser, plus whether its reading is certainly A1111's.
+
+    It is certain when the parse fails (a ``|`` outside ``[a|b]`` or a backslash before a
+    newline fails every reading), when no prompt edit or alternation was recognised anywhere
+    (then every reading gives the same text), or when the top level holds no literal bracket
+    character and every literal ``:`` sits between two plain characters (``<lora:x:0.5>``): then
+    the only choice Earley has is between a construct and its raw characters, and it takes
+    the construct. Everything else (unbalanced brackets, ``[]``, ``]:``...) is decided by
+    tie-breaks that depend on the whole prompt, so it is left to lark.
     """
     n = len(text)
     info: dict[int, tuple] = {}
@@ -89,10 +111,10 @@ def analyze(text: str) -> tuple[list | None, dict[int, tuple], int | None]:
         items = stack[-1].items if stack else top
         if i >= n:
             if not stack:
-                if not done:
-                    return top, {}, None
-                tree, kept = _resolve_top_level(text, done)
-                return tree, _kept_constructs(kept, done, info), None
+                if not done or not info:
+                    return top if not done else _resolve_top_level(text, done, info)[0], {}, None, True
+                tree, kept, certain = _resolve_top_level(text, done, info)
+                return tree, _kept_constructs(kept, done, info), None, certain
             i = fail_all()
             continue
         c = text[i]
@@ -114,7 +136,7 @@ def analyze(text: str) -> tuple[list | None, dict[int, tuple], int | None]:
             continue
         if c == "\\" and (i + 1 >= n or text[i + 1] == "\n"):
             if not stack:
-                return None, {}, i
+                return None, {}, i, True
             i = fail_all()
             continue
         if c not in "]):|":
@@ -124,7 +146,7 @@ def analyze(text: str) -> tuple[list | None, dict[int, tuple], int | None]:
             continue
         if not stack:
             if c == "|":
-                return None, {}, i
+                return None, {}, i, True
             top.append(c)
             i += 1
             continue
@@ -193,7 +215,9 @@ def analyze(text: str) -> tuple[list | None, dict[int, tuple], int | None]:
         i = end
 
 
-def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> tuple[list, list[int]]:
+def _resolve_top_level(
+    text: str, done: dict[int, tuple[list, int]], info: dict[int, tuple]
+) -> tuple[list, list[int], bool]:
     """Choose, right to left, which top-level constructs Earley keeps.
 
     lark resolves the top level from the right: a construct is kept unless the run of
@@ -201,6 +225,10 @@ def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> tuple[li
     brackets are literal and the constructs inside it are top-level candidates). An
     alternation is always kept: with literal brackets its ``|`` could not parse. An
     empty construct such as ``[]`` or ``(:)`` neither counts in the run nor ends it.
+
+    The third value says whether the reading is certain (see ``analyze_fast``): these rules
+    reproduce most of Earley's tie-breaks, not all of them, so only prompts that need none
+    are vouched for.
     """
     ends = {end: (start, items) for start, (items, end) in done.items()}
     plain_before = [0]  # number of characters outside []():  before each position
@@ -216,6 +244,8 @@ def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> tuple[li
     out: list = []
     kept: list[int] = []
     run = 0
+    guessed = False  # a construct was dropped or an empty one skipped by the rules above
+    literal = False  # a bracket or colon outside every construct
     k = len(text)
     while k > 0:
         c = text[k - 1]
@@ -223,6 +253,7 @@ def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> tuple[li
             construct = ends.get(k)
             if construct is not None and plain_before[k] == plain_before[construct[0]]:
                 # an empty construct ("[]", "(:)", "([])") is transparent to the run
+                guessed = True
                 out.append([text[construct[0]:k]])
                 k = construct[0]
                 continue
@@ -232,6 +263,8 @@ def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> tuple[li
                 k = construct[0]
                 run = 0
                 continue
+            guessed = guessed or construct is not None
+            literal = True
             out.append([c])
             run += 1
             k -= 1
@@ -245,7 +278,29 @@ def _resolve_top_level(text: str, done: dict[int, tuple[list, int]]) -> tuple[li
     result: list = []
     for part in reversed(out):
         result.extend(part)
-    return result, kept
+    return result, kept, not guessed and (not literal or _insulated(text, kept, done, info, escaped))
+
+
+def _insulated(text: str, kept: list[int], done: dict[int, tuple[list, int]], info: dict[int, tuple],
+               escaped: set[int]) -> bool:
+    """Whether every kept top-level construct holding an edit/alternation has plain neighbours.
+
+    Earley can only trade such a construct for raw characters by joining its brackets to
+    literal bracket/colon characters right beside it; with a plain character (or the end of
+    the text) on each side there is nothing to join, and the construct is what A1111 reads.
+    """
+    starts = sorted(info)
+    n = len(text)
+    for lo in kept:
+        hi = done[lo][1]
+        i = bisect.bisect_left(starts, lo)
+        if i == len(starts) or starts[i] >= hi:
+            continue  # nothing inside that changes the text
+        if lo > 0 and text[lo - 1] in "[]():" and (lo - 1) not in escaped:
+            return False
+        if hi < n and text[hi] in "[]():":
+            return False
+    return True
 
 
 def _kept_constructs(kept: list[int], done: dict[int, tuple[list, int]], info: dict[int, tuple]) -> dict[int, tuple]:

@@ -114,6 +114,7 @@ class PromptWarning:
     message: str
     start: int
     end: int
+    suggestion: str | None = None  # text that could replace start:end (e.g. ASCII for full-width)
 
 
 @dataclass(frozen=True, slots=True)

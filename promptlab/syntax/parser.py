@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from promptlab.errors import InvalidInputError
 from promptlab.syntax import _schedule_parser as sp
 from promptlab.syntax.a1111 import ExtraNetwork, _AND, _AND_WEIGHT, _BREAK, _EXTRA_NETWORK, _TRAILING_SPACE
 from promptlab.syntax.ast import (
@@ -29,6 +30,7 @@ from promptlab.syntax.ast import (
     PromptWarning,
     Text,
 )
+from promptlab.syntax.fullwidth import fullwidth_spans
 
 _TOKEN = re.compile(r"\\[()\[\]\\]?|:\s*([+-]?[.\d]+)\s*\)|[^\\()\[\]:|]+|[()\[\]:|]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
@@ -56,6 +58,12 @@ def parse(text: str) -> ParseResult:
     for m in _CONTROL.finditer(text):
         warnings.append(PromptWarning(
             "control_char", f"Control character(s) {m.group(0)!r} in the prompt; remove them.", m.start(), m.end()))
+    if not text.isascii():
+        for span in fullwidth_spans(text):
+            warnings.append(PromptWarning(
+                "fullwidth_punct", f"Full-width {text[span.start:span.end]!r} (typed with an IME) is plain text to "
+                f"A1111, not prompt syntax; write {span.replacement!r} (fix_fullwidth does it).",
+                span.start, span.end, span.replacement))
 
     # 1. extra networks out (A1111 removes them before anything else)
     networks: list[tuple[int, ExtraNetwork]] = []
@@ -126,7 +134,11 @@ def _parse_part(
     sub = s[lo:hi]
     constructs: dict[int, tuple] = {}
     if "[" in sub:
-        tree, local, failed_at = sp.analyze(sub)
+        try:
+            tree, local, failed_at = sp.analyze(sub)
+        except InvalidInputError as exc:  # too long for A1111's slow parser: keep the fast reading, say so
+            tree, local, failed_at, _ = sp.analyze_fast(sub)
+            warnings.append(PromptWarning("schedule_unverified", str(exc), _orig(omap, lo), _orig_end(omap, hi, lo)))
         if tree is None:
             c = sub[failed_at]
             code, what = ("stray_bar", "'|' outside [a|b]") if c == "|" else (
