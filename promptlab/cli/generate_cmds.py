@@ -178,7 +178,8 @@ def _show_replay_plan(args: argparse.Namespace) -> bool:
     """Build and show the replay plan of --from IMAGE; True when only the plan was asked for (--dry-run)."""
     from promptlab.replay.cli import plan_from_image, print_plan
 
-    args.replay_plan = plan_from_image(args.from_image, models=args.models, a1111_root=args.a1111_root)
+    args.replay_plan = plan_from_image(args.from_image, models=args.models, a1111_root=args.a1111_root,
+                                       init_image=bool(getattr(args, "init_image", None)))
     if args.dry_run:
         print_plan(args.replay_plan, as_json=args.json, stream=sys.stdout)
         return True

@@ -48,6 +48,8 @@ STRINGS = {
     "replay.note.lora_missing": {"en": "No LoRA {name} (hash {hash}) here; its tag is left out of the prompt.", "zh": "此处没有 LoRA {name}（哈希 {hash}）；提示词中去掉该标签。"},
     "replay.note.embedding_missing": {"en": "No embedding {name} (hash {hash}) here; the word stays plain text.", "zh": "此处没有嵌入 {name}（哈希 {hash}）；该词按普通文本处理。"},
     "replay.note.comfy_loras": {"en": "ComfyUI LoRA loader nodes written as <lora:name:te:unet> tags.", "zh": "ComfyUI 的 LoRA 加载节点已写为 <lora:名称:te:unet> 标签。"},
+    "replay.note.init_image_needed": {"en": "An img2img image: its init image is not stored in the file. Give it with --init-image PATH (or Send to img2img).", "zh": "这是图生图结果：文件中不含初始图像。请用 --init-image PATH 提供（或“发送到图生图”）。"},
+    "replay.note.init_image_given": {"en": "img2img from the init image you gave.", "zh": "使用你提供的初始图像进行图生图。"},
     "replay.note.info": {"en": "Information only (used to match files).", "zh": "仅作信息（用于匹配文件）。"},
     "replay.note.backend_cannot": {"en": "The {backend} backend cannot do this; left out.", "zh": "{backend} 后端无法实现此项；已略去。"},
     "replay.note.novelai_setting": {"en": "A NovelAI setting with no A1111 equivalent.", "zh": "NovelAI 设置，A1111 中没有对应项。"},

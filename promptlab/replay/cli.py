@@ -11,7 +11,8 @@ from promptlab.replay.plan import ReplayPlan, Status
 _MARK = {Status.EXACT: "=", Status.MAPPED: "~", Status.APPROXIMATED: "≈", Status.NOT_REPRODUCIBLE: "✗"}
 
 
-def plan_from_image(path: str, *, models: str | None = None, a1111_root: str | None = None) -> ReplayPlan:
+def plan_from_image(path: str, *, models: str | None = None, a1111_root: str | None = None,
+                    init_image: bool = False) -> ReplayPlan:
     """Read ``path`` and plan its replay on the local backend with the models found under ``models``."""
     from promptlab.backend.models import ModelRoots
     from promptlab.errors import InvalidInputError
@@ -23,7 +24,7 @@ def plan_from_image(path: str, *, models: str | None = None, a1111_root: str | N
         raise InvalidInputError(f"{path}: {meta.error}")
     if meta.params is None:
         raise InvalidInputError(t("replay.error.no_params", "en", source=path))
-    return build_plan(meta, backend="local", roots=ModelRoots.from_args(models, a1111_root))
+    return build_plan(meta, backend="local", roots=ModelRoots.from_args(models, a1111_root), init_image=init_image)
 
 
 def format_plan(plan: ReplayPlan, lang: str = "en") -> str:

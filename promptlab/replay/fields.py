@@ -111,6 +111,8 @@ def _noise(b: Any, meta: Any) -> None:
     """A1111 draws the starting noise on the GPU unless "RNG: CPU"; promptlab's local backend and
     ComfyUI draw it on the CPU (the same numbers as A1111's CPU RNG)."""
     rng = b.params.rng
+    if rng is None and (b.params.version or "").startswith("promptlab"):
+        rng = "CPU"   # promptlab's local backend draws CPU noise (and does not write "RNG")
     if meta.format not in A1111_FORMATS or b.backend == "a1111":
         if rng:
             status = Status.EXACT if b.backend == "a1111" else Status.NOT_REPRODUCIBLE
@@ -220,8 +222,13 @@ def hires(b: Any, meta: Any, server: Any, roots: Any = None) -> None:
     p = b.params
     claim(b, "hires_upscale", "hires_resize_x", "hires_resize_y", "hires_upscaler", "hires_steps", "denoising_strength")
     if not (p.hires_upscale or p.hires_resize_x or p.hires_resize_y):
-        if p.denoising_strength is not None:
+        if p.denoising_strength is not None:   # img2img: the init image is not in the file
             b.add("Denoising strength", p.denoising_strength, p.denoising_strength, Status.EXACT)
+            original = p.init_image_hash or "-"
+            if b.init_image:
+                b.add("Init image", original, "given", Status.EXACT, "init_image_given")
+            else:
+                b.add("Init image", original, None, Status.NOT_REPRODUCIBLE, "init_image_needed")
         return
     target = hires_target(p.width, p.height, p.hires_upscale, p.hires_resize_x, p.hires_resize_y)
     if p.hires_resize_x or p.hires_resize_y:
