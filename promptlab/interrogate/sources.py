@@ -82,11 +82,15 @@ def _download(repo_id: str) -> Path:
         model = Path(hf_hub_download(repo_id, "model.onnx", local_files_only=offline))
         hf_hub_download(repo_id, "selected_tags.csv", local_files_only=offline)
     except Exception as exc:  # hub errors come in many types (offline, 404, gated, network)
+        from promptlab.backend.download import hub_endpoint   # HF_ENDPOINT: a mirror, also read by huggingface_hub
+
         hint = " (HF_HUB_OFFLINE is set)" if offline else ""
+        folder = model_dir("taggers", None) / repo_id.split("/")[-1]
         raise ModelNotFoundError(
-            f"Could not get {repo_id} from Hugging Face{hint}: {type(exc).__name__}: {exc}. Offline? Download "
-            f"model.onnx and selected_tags.csv from https://huggingface.co/{repo_id} and put them in "
-            f"models/taggers/{repo_id.split('/')[-1]}/."
+            f"Could not get tagger {repo_id} from {hub_endpoint()}{hint}: {type(exc).__name__}: {exc}. Offline? "
+            f"Download model.onnx and selected_tags.csv from {hub_endpoint()}/{repo_id} on another machine and put "
+            f"them in {folder}/ (models/taggers/{folder.name}/ of your models folder), or set HF_ENDPOINT to a "
+            "mirror you can reach."
         ) from None
     return model.parent
 
