@@ -2,7 +2,8 @@
 
 Endpoints (A1111 names and shapes): txt2img, img2img, sd-models, samplers, schedulers, loras, options (GET/POST;
 `sd_model_checkpoint` switches the default model), progress, interrupt, png-info (promptlab's metadata
-reader: every format it knows, not just A1111's) and interrogate (promptlab's ONNX taggers). The OpenAPI
+reader: every format it knows, not just A1111's), interrogate (promptlab's ONNX taggers), and Extras'
+upscaling: extra-single-image, upscalers, latent-upscale-modes (serve/upscale_routes.py). The OpenAPI
 document is at /openapi.json and interactive docs at /docs.
 
 Requests are validated against configurable limits (size, steps, batch) and rejected with 422 and a
@@ -94,14 +95,9 @@ def _decode_image(data: str, limits: ServerLimits) -> bytes:
 
 
 def _png_base64(image, infotext: str) -> str:
-    from PIL.PngImagePlugin import PngInfo
+    from promptlab.metadata.write import png_bytes
 
-    info = PngInfo()
-    if infotext:
-        info.add_itxt("parameters", infotext)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", pnginfo=info)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return base64.b64encode(png_bytes(image, infotext)).decode("ascii")
 
 
 def create_app(backends: list[Backend], config: ServerConfig = ServerConfig()):
@@ -324,6 +320,9 @@ def create_app(backends: list[Backend], config: ServerConfig = ServerConfig()):
         return {"caption": result.prompt, "rating": result.rating,
                 "tags": {t.name: round(float(t.confidence), 4) for t in result.tags}}
 
+    from promptlab.serve.upscale_routes import add_upscale_routes
+
+    add_upscale_routes(app, primary, lambda data: _decode_image(data, limits))
     return app
 
 

@@ -13,6 +13,7 @@ import io
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,8 @@ class Extras:
     crop: bool = True
     tiles: TileSettings = TileSettings()
     device: str = "auto"
+    # how a model upscaler is loaded (a server passes one that keeps the last model); None = load_upscaler
+    loader: Callable[[Upscaler], LoadedUpscaler] | None = None
     upscaler: Upscaler = field(init=False)
     _loaded: LoadedUpscaler | None = field(init=False, default=None, repr=False)
 
@@ -152,7 +155,10 @@ class Extras:
     def loaded(self) -> LoadedUpscaler | None:
         if self.upscaler.kind is UpscalerKind.MODEL and self._loaded is None:
             assert self.upscaler.path is not None
-            self._loaded = load_upscaler(self.upscaler.path, name=self.upscaler.name, device=self.device)
+            if self.loader is not None:
+                self._loaded = self.loader(self.upscaler)
+            else:
+                self._loaded = load_upscaler(self.upscaler.path, name=self.upscaler.name, device=self.device)
         return self._loaded
 
     def infotext(self) -> str:
