@@ -7,6 +7,7 @@ import streamlit as st
 from app_pages.common import PAGES, lang, library, show_error, tag_db, tag_db_error, tag_db_usable, tag_index_ready
 from app_pages.components import build_panels as panels
 from app_pages.components import save_panel
+from app_pages.components.fullwidth_fix import fullwidth_fix
 from app_pages.components.prompt_tools import add_to_prompt, tag_to_prompt
 from app_pages.components.tag_search import TO_ADD_KEY, search_box
 from promptlab.errors import PromptlabError
@@ -58,6 +59,7 @@ with left:
         panels.chips(field, key, indexed, L)
         panels.token_counter(st.session_state[key], L, positive=field == "prompt")
         panels.syntax_warnings(st.session_state[key], L)
+        fullwidth_fix(key, L)  # full-width （：） typed with an IME: warning + one-click Fix
     panels.tag_warnings(indexed, L)
 
     a1, a2, a3 = st.columns(3)

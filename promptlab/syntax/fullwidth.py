@@ -90,3 +90,13 @@ def fullwidth_spans(text: str) -> list[FullwidthSpan]:
         last_group = group
     fixed = fix_fullwidth(text)  # same length: every replacement is one character
     return [FullwidthSpan(a, b, fixed[a:b]) for a, b in spans]
+
+
+def fullwidth_notes(text: str) -> list[str]:
+    """One line per full-width span, for reports without a UI language (the token counter)."""
+    if text.isascii():
+        return []
+    from promptlab.i18n import t
+
+    return [t("syntax.fullwidth.counter", "en", examples=text[s.start:s.end], fixed=s.replacement)
+            for s in fullwidth_spans(text)]

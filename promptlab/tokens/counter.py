@@ -60,11 +60,12 @@ def count_prompt_tokens(
         get_learned_conditioning_prompt_schedules,
         get_multicond_prompt_list,
     )
+    from promptlab.syntax.fullwidth import fullwidth_notes
 
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise InvalidInputError(f"steps must be a positive integer, got {steps!r}.")
     emphasis = Emphasis.parse(emphasis)
-    warnings: list[str] = []
+    warnings: list[str] = fullwidth_notes(text)  # （smile：1.2） is plain text to A1111
     stripped, _networks = extra_networks(text)
     parts = [stripped] if negative else get_multicond_prompt_list([stripped])[1]
     try:
