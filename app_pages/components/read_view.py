@@ -112,6 +112,7 @@ def show_image(i: int, name: str, data: bytes, meta: Any, lang: str) -> tuple[st
             if negative:
                 st.caption(t("read.col.negative", lang))
                 st.markdown(highlight_prompt(negative), unsafe_allow_html=True)
+            replay_view.show_characters(meta, lang)
             b1, b2, b3 = st.columns(3)
             to_build = b1.button(t("read.to_build", lang), key=f"read.build.{i}", icon=":material/construction:")
             to_generate = b2.button(t("read.to_generate", lang), key=f"read.gen.{i}", icon=":material/send:")
