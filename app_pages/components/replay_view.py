@@ -108,3 +108,20 @@ def for_generate(meta: Any, mapped: GenerationParams) -> GenerationParams:
     model = plan.params.model if plan is not None and plan.params.model else mapped.model
     return mapped.with_(model=model, sampler=plan.params.sampler if plan else mapped.sampler,
                         schedule_type=plan.params.schedule_type if plan else mapped.schedule_type)
+
+
+def show_characters(meta: Any, lang: str) -> None:
+    """NovelAI v4 character prompts (and their negatives and positions) under the prompt."""
+    chars = meta.details.get("character_prompts") or []
+    if not chars:
+        return
+    negatives = meta.details.get("character_negative_prompts") or []
+    st.caption(t("replay.characters", lang))
+    for n, ch in enumerate(chars, 1):
+        center = ch.get("center") if isinstance(ch, dict) else None
+        where = f"x={center['x']:g}, y={center['y']:g}" if isinstance(center, dict) and "x" in center else "—"
+        negative = negatives[n - 1] if n - 1 < len(negatives) else ""
+        st.markdown(t("replay.character_line", lang, n=n, where=where))
+        st.code(str(ch.get("prompt", "")) + (f"\n{t('read.col.negative', lang)}: {negative}" if negative else ""),
+                language=None, wrap_lines=True)
+    st.caption(t("replay.characters_help", lang))
