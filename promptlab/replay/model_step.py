@@ -31,7 +31,8 @@ class ServerInventory:
         """Ask a backend for its lists (a list it cannot give stays empty: unchecked)."""
         def ask(name: str) -> tuple[str, ...]:
             method = getattr(backend, name, None)
-            return tuple(method()) if method is not None else ()
+            found = method() if method is not None else None
+            return tuple(found) if found else ()   # None: the server cannot list them (names stay unchecked)
 
         return cls(ask("list_models"), ask("list_loras"), ask("list_vaes"), ask("list_samplers"),
                    ask("list_schedulers"), ask("list_upscalers"))

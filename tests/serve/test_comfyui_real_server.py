@@ -172,3 +172,22 @@ def test_validation_catches_what_the_real_server_refuses(change, error_type):
 def test_uses_the_real_servers_node_definitions_when_present(shared_dir):
     info = real_object_info()
     assert info is not None and "KSampler" in info and len(info) > 400
+
+
+def test_replay_plan_checked_against_the_servers_lists(comfy):
+    from promptlab.metadata.model import ImageMetadata
+    from promptlab.replay import ServerInventory, Status, build_plan
+
+    server = comfy()
+    inventory = ServerInventory.from_backend(ComfyUIBackend(server.url))
+    assert "beta.safetensors" in inventory.models and "Restart" not in inventory.samplers
+    params = GenerationParams(prompt="x <lora:flat:0.5> <lora:gone:1>", model="beta", sampler="DPM++ 2M",
+                              vae="nope", hires_upscale=2, hires_prompt="y", ensd=31337)
+    meta = ImageMetadata("t.png", "sd-webui", params, format="a1111-infotext", params_list=(params,))
+    plan = build_plan(meta, backend="comfyui", server=inventory)
+    assert plan.params.model == "beta.safetensors" and plan.params.schedule_type == "Karras"
+    cannot = {i.key for i in plan.by_status(Status.NOT_REPRODUCIBLE)}
+    assert {"LoRA gone", "VAE", "Hires prompt", "ENSD"} <= cannot and "LoRA flat" not in cannot
+    assert "<lora:gone" not in plan.params.prompt and plan.params.vae is None
+    images = ComfyUIBackend(server.url).generate(plan.params.with_(**SMALL, hires_upscale=None, hires_prompt=None))
+    assert images[0].params.seed == 7
