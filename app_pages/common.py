@@ -58,7 +58,7 @@ def _language_changed() -> None:
     state = st.session_state
     new, old = state.get(LANG_KEY), state.get(SHOWN_LANG_KEY, "en")
     if new not in LANGUAGES:   # clicking the selected language again would deselect it: keep it
-        state[LANG_KEY] = new = old
+        state[LANG_KEY] = new = old if old in LANGUAGES else "en"
     if new == old:
         return
     by_text = {texts.get(old): texts.get(new) for texts in catalog_texts()}
@@ -75,9 +75,8 @@ def catalog_texts() -> list[dict]:
 
 
 def language_switch() -> str:
-    if st.session_state.get(LANG_KEY) not in LANGUAGES:
-        st.session_state[LANG_KEY] = st.session_state.get(SHOWN_LANG_KEY, "en")
-    st.session_state.setdefault(SHOWN_LANG_KEY, st.session_state[LANG_KEY])
+    st.session_state.setdefault(SHOWN_LANG_KEY, st.session_state.get(LANG_KEY, "en"))
+    _language_changed()   # also when the language was set without the switch (a link, a test)
     st.sidebar.segmented_control(
         t("common.language", lang()), options=list(LANGUAGES), format_func=LANGUAGE_NAMES.get,
         key=LANG_KEY, selection_mode="single", on_change=_language_changed, required=True,

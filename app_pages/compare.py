@@ -66,7 +66,7 @@ def _axis_form(name: str, column) -> dict | None:
         if axis_type is AxisType.SAMPLER:
             options = list(default_choices().samplers or ()) or None
         if options:
-            values = st.multiselect(label, options, key=f"compare.{name}.pick")
+            values = st.multiselect(label, options, key=f"compare.{name}.pick", placeholder=t("common.choose_many", L))
         else:
             values = st.text_input(label, key=f"compare.{name}.values", help=t("compare.values_help", L))
         axis: dict = {"type": kind, "values": values}

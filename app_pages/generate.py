@@ -206,7 +206,7 @@ model: str | None = choice.model
 st.text_area(t("generate.prompt", L), key="generate.prompt", height=100)
 st.text_area(t("generate.negative", L), key="generate.negative", height=68)
 if models["lora"] or models["embedding"]:
-    st.caption(t("generate.extras", L, loras=", ".join(f"<lora:{n}:1>" for n in models["lora"][:12]) or "-",
+    st.caption(t("generate.extras", L, loras=", ".join(f"`<lora:{n}:1>`" for n in models["lora"][:12]) or "-",
                  embeddings=", ".join(models["embedding"][:12]) or "-"))
 
 from app_pages.components import img2img_panel  # noqa: E402

@@ -28,8 +28,9 @@ for upload in uploads or []:
 
 if results:
     st.dataframe(metadata_table(results, L), hide_index=True, width="stretch")
-    for i, (name, data, meta) in enumerate(results):
-        action = show_image(i, name, data, meta, L)
+    # newest upload first, and the one shown open (the uploader lists files in upload order)
+    for i, (name, data, meta) in reversed(list(enumerate(results))):
+        action = show_image(i, name, data, meta, L, expanded=i == len(results) - 1)
         if img2img_panel.send_button(L, data, name, key=f"read.to_img2img.{i}", params=meta.params):
             st.switch_page(PAGE["generate"])
         if action is None:

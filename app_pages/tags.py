@@ -40,6 +40,7 @@ def _browse(frame) -> None:
         c1, c2, c3, c4 = st.columns([2, 3, 2, 2])
         text = c1.text_input(t("tags.filter.text", L), key="tags.text")
         cats = c2.multiselect(t("tags.filter.category", L), options=list(tag_table.CATEGORIES), key="tags.cats",
+                              placeholder=t("common.choose_many", L),
                               format_func=lambda c: f"{CATEGORY_DOT.get(c, '')} {t(f'build.cat.{c}', L)}")
         min_posts = c3.number_input(t("tags.filter.min_posts", L), min_value=0, value=0, step=100, key="tags.min_posts")
         coverage = c4.selectbox(t("tags.filter.lang", L), options=("any", "zh", "no_zh"), key="tags.lang",

@@ -18,6 +18,7 @@ from app_pages.components.prompt_tools import (
     chip_label,
     combined_items,
     convert_prompt,
+    md_escape,
     tag_to_prompt,
     token_view,
 )
@@ -255,13 +256,14 @@ def _use_converted(key: str) -> None:
 
 
 def convert(lang: str) -> None:
-    c1, c2, c3 = st.columns(3)
+    # two columns, not three: in the side panel three cut "NovelAI V4" / "A1111 / Forge" off
+    c1, c2 = st.columns(2)
     src = c1.selectbox(t("build.convert.from", lang), CONVERT_FORMATS, key="build.convert.src",
                        format_func=lambda f: t(f"build.fmt.{f}", lang))
     dst = c2.selectbox(t("build.convert.to", lang), CONVERT_FORMATS, index=1, key="build.convert.dst",
                        format_func=lambda f: t(f"build.fmt.{f}", lang))
-    field = c3.selectbox(t("build.convert.field", lang), ("prompt", "negative"), key="build.convert.field",
-                         format_func=lambda f: t(f"build.field.{f}", lang))
+    field = st.radio(t("build.convert.field", lang), ("prompt", "negative"), key="build.convert.field",
+                     format_func=lambda f: t(f"build.field.{f}", lang), horizontal=True)
     key = "build.prompt" if field == "prompt" else "build.negative"
     if st.button(t("build.convert.go", lang), key="build.convert.go"):
         try:
@@ -272,9 +274,10 @@ def convert(lang: str) -> None:
         st.session_state["build.convert.result"] = result.text
         st.session_state["build.convert.notes"] = list(result.losses) + list(result.warnings)
     if "build.convert.result" in st.session_state:
-        st.code(st.session_state["build.convert.result"] or " ", language=None, wrap_lines=True)
+        st.code(st.session_state["build.convert.result"], language=None, wrap_lines=True)
         for note in st.session_state.get("build.convert.notes", []):
-            st.warning(note)
+            # the converter's notes quote prompt text: escaped, so <lora:x:1> is not turned into a link
+            st.caption(":material/warning: " + md_escape(note))
         st.button(t("build.convert.use", lang), key="build.convert.use", on_click=_use_converted, args=(key,))
 
 

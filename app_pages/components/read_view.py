@@ -66,8 +66,18 @@ def _params_rows(p: GenerationParams, lang: str) -> pd.DataFrame:
     rows = [(name, getattr(p, name)) for name in GenerationParams.field_names()
             if name not in ("prompt", "negative_prompt", "extra") and getattr(p, name) is not None
             and (getattr(p, name) != getattr(defaults, name) or name in ("steps", "sampler", "cfg_scale", "seed", "width", "height"))]
-    rows = [(_label(name), value) for name, value in rows] + list(p.extra)
+    rows = [(_field_label(name, lang), value) for name, value in rows] + list(p.extra)
     return pd.DataFrame([{t("read.key", lang): k, t("read.value", lang): str(v)} for k, v in rows])
+
+
+def _field_label(field: str, lang: str) -> str:
+    """The settings table's row label in the UI language (A1111's English spelling where none is written)."""
+    from promptlab.i18n import catalog
+
+    for key in (f"read.field.{field}", f"read.col.{field}"):
+        if key in catalog():
+            return t(key, lang)
+    return _label(field)
 
 
 def _label(field: str) -> str:
@@ -76,11 +86,13 @@ def _label(field: str) -> str:
     return re.sub(r"\b(Cfg|cfg)\b", "CFG", text).replace("Vae", "VAE").replace("Ensd", "ENSD").replace("Ti ", "TI ")
 
 
-def show_image(i: int, name: str, data: bytes, meta: Any, lang: str) -> tuple[str, str, str, GenerationParams] | None:
-    """One image's expander; returns ("build"|"generate", prompt, negative, params) when a button was pressed."""
+def show_image(i: int, name: str, data: bytes, meta: Any, lang: str, *, expanded: bool | None = None,
+               ) -> tuple[str, str, str, GenerationParams] | None:
+    """One image's expander (open: ``expanded``, by default the first); returns ("build"|"generate",
+    prompt, negative, params) when a button was pressed."""
     from promptlab.syntax import parse
 
-    with st.expander(f"{name} — {meta.generator or t('read.none', lang)}", expanded=i == 0):
+    with st.expander(f"{name} — {meta.generator or t('read.none', lang)}", expanded=i == 0 if expanded is None else expanded):
         c_img, c_meta = st.columns([1, 2])
         try:
             c_img.image(data, width="stretch")
