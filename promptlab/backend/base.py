@@ -32,6 +32,7 @@ class GeneratedImage:
     image: Image.Image
     params: GenerationParams
     infotext: str
+    warnings: tuple[str, ...] = ()  # what the run could not do as asked (e.g. a hypernetwork not applied)
 
 
 ProgressCallback = Callable[[Progress], None]

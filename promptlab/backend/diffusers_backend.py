@@ -21,13 +21,20 @@ from promptlab.backend.img2img import Img2ImgPlan, init_latents, plan_img2img, r
 from promptlab.backend.lora import LoraRequest, applied_loras, lora_hashes_text, requests_from_networks
 from promptlab.backend.manager import LoadedModel, ModelManager, load_vae, vae_config_name
 from promptlab.backend.models import Family, ModelRoots, find_model, list_models, resolve_checkpoint, short_hash
-from promptlab.backend.samplers import SAMPLER_NAMES, SamplerChoice, build_scheduler, resolve_sampler, sampler_label
+from promptlab.backend.samplers import (
+    SAMPLER_NAMES,
+    SamplerChoice,
+    build_scheduler,
+    resolve_sampler,
+    sampler_label,
+    schedule_steps,
+    uses_ensd,
+)
 from promptlab.errors import BackendError, CancelledError, InvalidInputError
 from promptlab.params import GenerationParams
 
 _log = logging.getLogger(__name__)
 MAX_SIDE = 4096
-USES_ENSD = ("Euler a", "DPM2 a")  # A1111's samplers with uses_ensd that exist here
 MAX_IMAGES = 256
 
 
@@ -137,6 +144,9 @@ class DiffusersBackend:
             raise InvalidInputError(f"Clip skip {params.clip_skip} must be 1 or more (A1111 numbering).")
         if params.subseed_strength:
             raise InvalidInputError("Variation seeds (subseed strength) are not supported by the local backend yet.")
+        from promptlab.backend.guidance import check_cfg_and_ensd
+
+        check_cfg_and_ensd(params.cfg_scale, params.ensd, params.seed)  # every finite CFG, 0..1 included, as A1111
         # ComfyUI seeds go up to 2**64-1 and A1111 seeds torch with the full number: keep them as they are
         if not 0 <= params.seed < 2**64 and params.seed != -1:
             raise InvalidInputError(f"Seed {params.seed} must be -1 (random) or in 0..18446744073709551615.")
@@ -164,13 +174,13 @@ class DiffusersBackend:
         if params.vae and params.vae not in ("Automatic", "None"):
             overrides["vae"], vae_name, vae_hash = self._vae(params.vae, model)
         # 5. conditioning (A1111 weighting, chunks, clip skip, embeddings, prompt editing, AND)
-        cond = self._conditioning(pipe, model, job.prompt, params.negative_prompt, params, hires_steps=None)
+        cond = self._conditioning(pipe, model, job.prompt, params.negative_prompt, params, hires_steps=None, job=job)
         hires_cond = None
         if job.hires is not None:
             hires_cond = self._conditioning(
                 pipe, model, job.prompt if params.hires_prompt is None else params.hires_prompt,
                 params.negative_prompt if params.hires_negative_prompt is None else params.hires_negative_prompt,
-                params, hires_steps=job.hires.steps)
+                params, hires_steps=job.hires.steps, job=job)
         # AND: a per-call UNet wrapper combines the parts (the shared UNet is untouched)
         unet = cond.wrap_unet(pipe.unet) if cond.composable else None
         if unet is not None:
@@ -182,7 +192,8 @@ class DiffusersBackend:
         if job.img2img is not None:   # encoded once for every batch
             steps_total = job.img2img.run_steps
             source = init_latents(call_pipe, job.img2img.init, params.width, params.height)
-        for warning in dict.fromkeys((*cond.warnings, *(hires_cond.warnings if hires_cond else ()))):
+        for warning in dict.fromkeys((*cond.warnings, *(hires_cond.warnings if hires_cond else ()),
+                                      *_hypernet_warnings(params))):
             # never silent: the CLI prints these, the page shows them
             _log.warning("%s", warning)
             if on_progress is not None:
@@ -196,13 +207,13 @@ class DiffusersBackend:
             latents = torch.stack([
                 torch.randn((4, params.height // 8, params.width // 8), generator=g) for g in generators
             ])
-            if params.ensd and job.choice.sampler.name in USES_ENSD:
+            if params.ensd and uses_ensd(job.choice, params.eta):
                 # A1111's "Eta noise seed delta": ancestral noise from seed + ENSD, after the starting noise
                 generators = [torch.Generator("cpu").manual_seed(s + params.ensd) for s in seeds]
             callback = self._callback(on_progress, cancel, first, total_images, steps_total, 0, model.family)
             if job.img2img is not None:
                 # fresh generators: the pipeline draws the starting noise from the seed first, as above
-                ensd = bool(params.ensd and job.choice.sampler.name in USES_ENSD)
+                ensd = bool(params.ensd and uses_ensd(job.choice, params.eta))
                 images = run_img2img(
                     call_pipe, model.family is Family.SDXL, job.img2img, params, source,
                     [torch.Generator("cpu").manual_seed(s) for s in seeds],
@@ -233,7 +244,8 @@ class DiffusersBackend:
             final = self._final_params(job, model, seeds[i], vae_name, vae_hash, cond)
             infotext = final.to_infotext()
             image.info["parameters"] = infotext
-            results.append(GeneratedImage(image=image, params=final, infotext=infotext))
+            results.append(GeneratedImage(image=image, params=final, infotext=infotext,
+                                          warnings=tuple(dict.fromkeys((*cond.warnings, *_hypernet_warnings(job.params))))))
 
     def _hires_pass(self, pipe, model: LoadedModel, job: _Job, cond, images, generators, callback):
         from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionXLImg2ImgPipeline
@@ -273,7 +285,11 @@ class DiffusersBackend:
             changes["hires_upscaler"] = job.hires.upscaler
         if job.img2img is not None:
             changes["denoising_strength"] = job.img2img.denoise
-        return job.params.with_(**changes)
+        if job.params.ensd is not None and not (job.params.ensd and uses_ensd(job.choice, job.params.eta)):
+            changes["ensd"] = None  # A1111 writes ENSD only where it changed the noise
+        from promptlab.backend.hypernetworks import skipped_hypernetworks, with_hypernet_note
+
+        return with_hypernet_note(job.params.with_(**changes), skipped_hypernetworks(job.params))
 
     # ------------------------------------------------------------------------------------------
     def _callback(self, on_progress, cancel, first: int, total_images: int, total_steps: int, offset: int,
@@ -301,11 +317,15 @@ class DiffusersBackend:
         return dict(cond.pipeline_kwargs(callback=callback, tensor_inputs=("latents",), **extra))
 
     def _conditioning(self, pipe, model: LoadedModel, prompt: str, negative: str, params: GenerationParams, *,
-                      hires_steps: int | None):
+                      hires_steps: int | None, job: _Job):
         from promptlab.backend.conditioning import build_conditioning
 
+        # A1111 computes schedules over the sampler's total steps (twice the steps for second-order samplers)
+        steps = schedule_steps(job.choice, params.steps)
+        if hires_steps is not None and job.hires_choice is not None:
+            hires_steps = schedule_steps(job.hires_choice, hires_steps)
         return build_conditioning(
-            pipe, prompt, negative, steps=params.steps, clip_skip=params.clip_skip,
+            pipe, prompt, negative, steps=steps, clip_skip=params.clip_skip,
             emphasis=params.emphasis or "Original", embeddings=self._embedding_set(model.family),
             hires_steps=hires_steps, composable=True,
         )
@@ -336,6 +356,13 @@ class DiffusersBackend:
                                            dtype=self.manager.dtype, device=self.manager.device,
                                            allow_pickle=self.allow_pickle)
             return self._vaes[key], entry.path.name, short_hash(entry.path)
+
+
+def _hypernet_warnings(params: GenerationParams) -> tuple[str, ...]:
+    from promptlab.backend.hypernetworks import hypernetwork_warning, skipped_hypernetworks
+
+    names = skipped_hypernetworks(params)
+    return (hypernetwork_warning(names),) if names else ()
 
 
 def derive_pipeline(cls, pipe, **overrides):

@@ -32,3 +32,19 @@ def a1111_guidance_class(cls: type) -> type:
         "_a1111_guidance": True,
         "__doc__": f"{cls.__name__} that always runs the unconditional pass (A1111's CFG for any scale).",
     })
+
+
+def check_cfg_and_ensd(cfg_scale: object, ensd: object, seed: object = None) -> None:
+    """Refuse a CFG scale that is not a finite number and an ENSD that is not a whole number 0..2**32-1
+    (before any model loads). Every finite CFG is accepted, as A1111's API does."""
+    import math
+
+    from promptlab.errors import InvalidInputError
+    from promptlab.i18n import t
+
+    if isinstance(cfg_scale, bool) or not isinstance(cfg_scale, int | float) or not math.isfinite(cfg_scale):
+        raise InvalidInputError(t("cond.cfg.invalid", "en", value=cfg_scale))
+    if ensd is not None and (isinstance(ensd, bool) or not isinstance(ensd, int) or not 0 <= ensd < 2**32):
+        raise InvalidInputError(t("cond.ensd.invalid", "en", value=ensd))
+    if ensd and isinstance(seed, int) and seed + ensd >= 2**64:  # torch seeds are 64-bit
+        raise InvalidInputError(t("cond.ensd.seed_overflow", "en", seed=seed, ensd=ensd))

@@ -29,16 +29,22 @@ class SamplerSpec:
     automatic: str = "Uniform"  # the schedule type "Automatic" means for this sampler
     aliases: tuple[str, ...] = ()
     spacing: str = "linspace"
+    # A1111's sampler options: "second_order" (two model calls per step; prompt schedules are computed
+    # over twice the steps) and "uses_ensd" (extra noise drawn from the seed + ENSD generator)
+    second_order: bool = False
+    uses_ensd: bool = False
 
 
-def _spec(name, scheduler, options=None, automatic="Uniform", aliases=(), spacing="linspace") -> SamplerSpec:
-    return SamplerSpec(name, scheduler, MappingProxyType(dict(options or {})), automatic, aliases, spacing)
+def _spec(name, scheduler, options=None, automatic="Uniform", aliases=(), spacing="linspace", *,
+          second_order=False, uses_ensd=False) -> SamplerSpec:
+    return SamplerSpec(name, scheduler, MappingProxyType(dict(options or {})), automatic, aliases, spacing,
+                       second_order, uses_ensd)
 
 
 _DPM = "DPMSolverMultistepScheduler"
 SAMPLERS: tuple[SamplerSpec, ...] = (
     _spec("DPM++ 2M", _DPM, {"algorithm_type": "dpmsolver++", "solver_order": 2}, "Karras", ("k_dpmpp_2m",)),
-    _spec("DPM++ SDE", "DPMSolverSDEScheduler", {}, "Karras", ("k_dpmpp_sde",)),
+    _spec("DPM++ SDE", "DPMSolverSDEScheduler", {}, "Karras", ("k_dpmpp_sde",), second_order=True),
     _spec("DPM++ 2M SDE", _DPM, {"algorithm_type": "sde-dpmsolver++", "solver_order": 2}, "Exponential",
           ("k_dpmpp_2m_sde",)),
     _spec("DPM++ 2M SDE Heun", _DPM, {"algorithm_type": "sde-dpmsolver++", "solver_order": 2, "solver_type": "heun"},
@@ -46,13 +52,16 @@ SAMPLERS: tuple[SamplerSpec, ...] = (
     _spec("DPM++ 3M SDE", _DPM, {"algorithm_type": "sde-dpmsolver++", "solver_order": 3}, "Exponential",
           ("k_dpmpp_3m_sde",)),
     _spec("DPM++ 2S", "DPMSolverSinglestepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}, "Karras"),
-    _spec("Euler a", "EulerAncestralDiscreteScheduler", {}, aliases=("k_euler_a", "k_euler_ancestral", "euler_ancestral")),
+    _spec("Euler a", "EulerAncestralDiscreteScheduler", {}, aliases=("k_euler_a", "k_euler_ancestral", "euler_ancestral"),
+          uses_ensd=True),
     _spec("Euler", "EulerDiscreteScheduler", {}, aliases=("k_euler", "euler")),
     _spec("LMS", "LMSDiscreteScheduler", {}, aliases=("k_lms", "lms")),
-    _spec("Heun", "HeunDiscreteScheduler", {}, aliases=("k_heun", "heun")),
-    _spec("DPM2", "KDPM2DiscreteScheduler", {}, "Karras", ("k_dpm_2", "dpm_2")),
-    _spec("DPM2 a", "KDPM2AncestralDiscreteScheduler", {}, "Karras", ("k_dpm_2_a", "dpm_2_ancestral")),
-    _spec("DDIM", "DDIMScheduler", {"set_alpha_to_one": False}, aliases=("ddim",), spacing="leading"),
+    _spec("Heun", "HeunDiscreteScheduler", {}, aliases=("k_heun", "heun"), second_order=True),
+    _spec("DPM2", "KDPM2DiscreteScheduler", {}, "Karras", ("k_dpm_2", "dpm_2"), second_order=True),
+    _spec("DPM2 a", "KDPM2AncestralDiscreteScheduler", {}, "Karras", ("k_dpm_2_a", "dpm_2_ancestral"),
+          second_order=True, uses_ensd=True),
+    _spec("DDIM", "DDIMScheduler", {"set_alpha_to_one": False}, aliases=("ddim",), spacing="leading",
+          uses_ensd=True),  # A1111: uses_ensd with default_eta_is_0 (only an eta > 0 draws noise)
     _spec("PLMS", "PNDMScheduler", {"skip_prk_steps": True}, aliases=("plms", "pndm"), spacing="leading"),
     _spec("UniPC", "UniPCMultistepScheduler", {"solver_type": "bh2"}, aliases=("uni_pc", "uni_pc_bh2")),
     _spec("DEIS", "DEISMultistepScheduler", {}, aliases=("deis",)),
@@ -189,3 +198,18 @@ def _init_params(cls) -> tuple[str, ...]:
 def sampler_label(choice: SamplerChoice) -> tuple[str, str | None]:
     """What goes into infotext: ("Sampler", "Schedule type"); A1111 omits "Automatic"."""
     return choice.sampler.name, None if choice.requested_schedule == "Automatic" else choice.requested_schedule
+
+
+def schedule_steps(choice: SamplerChoice, steps: int) -> int:
+    """The step count A1111 computes prompt schedules over (``SamplerData.total_steps``): twice the steps
+    for second-order samplers, whose every model call advances A1111's denoiser step counter — as every
+    model call is one iteration of a diffusers pipeline loop, the indices line up."""
+    return steps * 2 if choice.sampler.second_order else steps
+
+
+def uses_ensd(choice: SamplerChoice, eta: float | None = None) -> bool:
+    """A1111's ``is_sampler_using_eta_noise_seed_delta``: the sampler draws extra noise (``uses_ensd``) and
+    eta is not 0 (eta defaults to 0 for DDIM, 1 for the ancestral samplers)."""
+    if eta is None:
+        eta = 0.0 if choice.sampler.name == "DDIM" else 1.0
+    return choice.sampler.uses_ensd and eta != 0
