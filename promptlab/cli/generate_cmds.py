@@ -22,6 +22,8 @@ _PARAM_FLAGS = (
     ("--batch-size", "batch_size", int, "images per batch (default 1)"),
     ("--batch-count", "batch_count", int, "number of batches (default 1)"),
     ("--clip-skip", "clip_skip", int, "CLIP skip in A1111's numbering (1 = last layer)"),
+    ("--ensd", "ensd", int, "A1111's eta noise seed delta: the extra noise of Euler a / DPM2 a / DDIM (eta > 0) comes "
+     "from seed + ENSD; NovelAI emulation: --clip-skip 2 --ensd 31337"),
     ("--emphasis", "emphasis", str, "Original (default), No norm, Ignore, None, comfy"),
     ("--vae", "vae", str, "a VAE name under models/VAE (default: the checkpoint's own)"),
     ("--hires", "hires_upscale", float, "hires fix: upscale factor (e.g. 2)"),

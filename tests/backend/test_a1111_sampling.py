@@ -97,3 +97,21 @@ def test_hypernetwork_is_refused_out_loud(backend):
 def test_bad_cfg_or_ensd_is_a_clear_error(backend, changes, match):
     with pytest.raises(InvalidInputError, match=match):
         backend.generate(BASE.with_(**changes))
+
+
+def test_cli_ensd_and_hypernet_warning(models_root, tmp_path, capsys):
+    import json
+
+    from promptlab.cli import main
+    from promptlab.metadata import read
+
+    args = ["generate", "--models", str(models_root), "--model", "tiny", "--steps", "2", "--width", "64",
+            "--height", "64", "--seed", "7", "--device", "cpu", "--out", str(tmp_path)]
+    code = main([*args, "--prompt", "a cat <hypernet:anime:1>", "--sampler", "Euler a", "--clip-skip", "2",
+                 "--ensd", "31337", "--json"])
+    out = capsys.readouterr()
+    assert code == 0 and "<hypernet:anime>" in out.err
+    params = read(json.loads(out.out)[0]["path"]).params
+    assert (params.ensd, params.clip_skip) == (31337, 2)
+    assert main([*args, "--prompt", "a cat", "--ensd", "-5"]) == 1
+    assert "ENSD" in capsys.readouterr().err
