@@ -1,14 +1,18 @@
-"""Tag database benchmark: import, size, memory, search latency vs a naive rapidfuzz baseline.
+"""Tag database benchmark: import, size, memory, search latency, and search quality per query class
+against two baselines run in the same process on the same queries.
 
-    .venv/bin/python benchmarks/bench_tagdb.py [--shared ../shared] [--queries 2000] [--baseline-every 10]
+    .venv/bin/python benchmarks/bench_tagdb.py [--shared ../shared] [--per-class 200] [--db KEEP.sqlite]
 
 Uses the full Danbooru 2025-05-01 list (150,661 tags) and BooruTagCart's Chinese names from
-../shared/data. Queries (1-15 characters, fixed seed): prefixes of tags drawn by popularity, typos
-(one edit in a popular tag), Chinese (prefixes/substrings of labels) and pinyin (full and initials).
-The baseline is ``rapidfuzz.process.extract(query, all names and aliases, scorer=WRatio, limit=5)``,
-run on every Nth query (it takes ~150 ms a query); the speed ratio compares the same queries.
-Top-5 agreement = mean share of the baseline's top 5 that tagdb's top 5 also returns (for Chinese
-queries the baseline, which sees no Chinese, cannot agree; reported per kind).
+../shared/data (``--db`` keeps the imported database at that path and reuses it on the next run).
+Queries are derived from the data (``tagdb.evaluate``: prefix, inner word, one-letter typo, alias,
+Chinese name, pinyin; fixed seed, popular tags drawn more often); a query hits when the tag it was
+derived from is among the first five results. Baselines:
+
+* naive rapidfuzz: ``process.extract(query, every name, alias, Chinese label and full pinyin,
+  scorer=WRatio)``, hits ranked by score then post count;
+* tagcomplete-like: tags whose name or an alias has a word starting with the query (or whose Chinese
+  label contains it), by post count: the rule of a1111-sd-webui-tagcomplete.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
+import re
 import resource
 import statistics
 import subprocess
@@ -25,11 +29,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import tagdb  # noqa: E402
-from tagdb.normalize import pinyin, pinyin_keys, search_key  # noqa: E402
+from tagdb.evaluate import CLASSES, derive_queries, hit_rates  # noqa: E402
+from tagdb.normalize import has_cjk, pinyin_keys, search_key  # noqa: E402
 
 LIST = "data/danbooru_lists/danbooru_2025-05-01_pt25-ia-dd.csv"
 ZH = "data/zh/boorutagcart_danbooru_zh_reference.csv"
@@ -42,155 +49,180 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def make_queries(index, n: int, seed: int = 1) -> list[tuple[str, str]]:
-    rng = random.Random(seed)
-    table = index.table
-    popular = sorted(range(len(table.names)), key=lambda i: -int(table.post_counts[i]))[:20_000]
-    weights = [1.0 / (rank + 10) for rank in range(len(popular))]
-    labels = [text for i in popular[:10_000] for lang, text in table.translations.get(i, ()) if lang == "zh"]
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    out: list[tuple[str, str]] = []
-    while len(out) < n:
-        kind = rng.choices(["prefix", "typo", "chinese", "pinyin"], [40, 20, 25, 15])[0]
-        name = table.names[rng.choices(popular, weights)[0]]
-        if kind == "prefix":
-            q = name[: rng.randint(1, min(15, len(name)))]
-        elif kind == "typo":
-            if len(name) < 4:
-                continue
-            s = list(name[:15])
-            j = rng.randrange(1, len(s) - 1)
-            op = rng.randrange(3)
-            if op == 0:
-                s[j], s[j + 1] = s[j + 1], s[j]
-            elif op == 1:
-                del s[j]
-            else:
-                s.insert(j, rng.choice(letters))
-            q = "".join(s)
-        elif kind == "chinese":
-            text = rng.choice(labels)
-            start = rng.randrange(len(text)) if rng.random() < 0.3 else 0
-            q = text[start: start + rng.randint(1, 4)]
-        else:
-            full, initials = pinyin_keys(pinyin(rng.choice(labels)))
-            if not full:
-                continue
-            q = initials if rng.random() < 0.3 and len(initials) >= 2 else full[: rng.randint(2, 12)]
-        q = q.strip()
-        if 1 <= len(q) <= 15:
-            out.append((kind, q))
-    return out
-
-
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+class TagcompleteRule:
+    """Word-start match on names and aliases (substring on Chinese labels), ranked by post count."""
+
+    def __init__(self, index):
+        table = index.table
+        latin, zh = [], []
+        for i, name in enumerate(table.names):
+            latin.append("\t".join((name, *table.aliases.get(i, ()))).lower())
+            zh.append("\t".join(text for lang, text in table.translations.get(i, ()) if lang == "zh"))
+        self.latin, self.latin_starts = self._join(latin)
+        self.zh, self.zh_starts = self._join(zh)
+        self.pops = np.maximum(table.post_counts, 0)
+
+    @staticmethod
+    def _join(lines: list[str]) -> tuple[str, np.ndarray]:
+        starts = np.cumsum([0] + [len(x) + 1 for x in lines[:-1]])
+        return "\n".join(lines) + "\n", starts
+
+    def top5(self, query: str) -> list[int]:
+        q = query.strip().lower()
+        if has_cjk(q):
+            text, starts, pattern = self.zh, self.zh_starts, re.escape(q)
+        else:
+            text, starts = self.latin, self.latin_starts
+            pattern = r"(?:^|[\t_])" + re.escape(q.replace(" ", "_"))
+        offsets = [m.start() for m in re.finditer(pattern, text, re.MULTILINE)]
+        if not offsets:
+            return []
+        tags = np.unique(np.searchsorted(starts, np.asarray(offsets), side="right") - 1)
+        return tags[np.argsort(-self.pops[tags], kind="stable")][:5].tolist()
+
+
+class RapidfuzzScan:
+    def __init__(self, index, pinyins: dict):
+        table = index.table
+        self.choices, self.owners = [], []
+        for i, name in enumerate(table.names):
+            texts = [name, *table.aliases.get(i, ())]
+            for lang, text in table.translations.get(i, ()):
+                if lang == "zh" and has_cjk(text):
+                    texts.append(text)
+                    if pinyins.get((i, text)):
+                        texts.append(pinyin_keys(pinyins[(i, text)])[0])
+            for text in texts:
+                self.choices.append(search_key(text))
+                self.owners.append(i)
+        self.pops = np.maximum(table.post_counts, 0)
+
+    def top5(self, query: str) -> list[int]:
+        from rapidfuzz import fuzz, process
+
+        found = process.extract(search_key(query), self.choices, scorer=fuzz.WRatio, limit=50)
+        best: dict[int, float] = {}
+        for _, score, j in found:
+            best[self.owners[j]] = max(best.get(self.owners[j], 0.0), score)
+        return sorted(best, key=lambda i: (-best[i], -int(self.pops[i])))[:5]
+
+
+def pinyins_of(path: Path, index) -> dict[tuple[int, str], str]:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return {(index.tag_by_name[n], t): p for n, t, p in conn.execute("SELECT name, text, pinyin FROM translations")
+                if n in index.tag_by_name and p}
+    finally:
+        conn.close()
+
+
+def import_db(shared: Path, db_path: Path) -> None:
+    # Import in a child process, so this process's RSS shows the search index alone.
+    code = (
+        "import json, sys, time, tagdb\n"
+        "t0 = time.perf_counter(); r1 = tagdb.import_file(sys.argv[1], 'autocomplete', db=sys.argv[3])\n"
+        "t1 = time.perf_counter(); r2 = tagdb.import_file(sys.argv[2], 'translations', db=sys.argv[3])\n"
+        "t2 = time.perf_counter()\n"
+        "print(json.dumps([t1 - t0, t2 - t1, r1.tags_added, r1.aliases, r2.translations]))\n"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run([sys.executable, "-c", code, str(shared / LIST), str(shared / ZH), str(db_path)],
+                         capture_output=True, text=True, check=True, cwd=REPO)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    t_list, t_zh, n_tags, n_aliases, n_zh = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"import: tag list {t_list:.2f} s ({n_tags:,} tags, {n_aliases:,} aliases), Chinese names "
+          f"{t_zh:.2f} s ({n_zh:,} rows, pinyin included); total {t_list + t_zh:.2f} s wall, "
+          f"{child_cpu:.2f} s CPU incl. interpreter start (goal <= 10 s)")
+
+
+def run(args: argparse.Namespace, db_path: Path) -> None:
+    if not db_path.is_file():
+        import_db(args.shared, db_path)
+    print(f"database size: {db_path.stat().st_size / 1e6:.1f} MB")
+    rss0 = rss_mb()
+    db = tagdb.open_db(db_path, readonly=True)
+    t3, c3 = time.perf_counter(), time.process_time()
+    index = db.index()
+    t4, c4 = time.perf_counter(), time.process_time()
+    print(f"index {'load from cache' if index.loaded_from_cache else 'build'}: {t4 - t3:.2f} s wall, "
+          f"{c4 - c3:.2f} s CPU; {len(index.keys):,} prefix rows, {len(index.word_keys):,} word suffixes, "
+          f"{len(index.trans.keys):,} Chinese labels; RSS {rss0:.0f} -> {rss_mb():.0f} MB (goal <= 300 MB)")
+
+    queries = derive_queries(index.table, args.per_class, seed=args.seed)
+    db.search("warm up")
+    times, by_kind, results = [], {}, {}
+    for dq in queries:
+        s = time.perf_counter()
+        hits = index.search(dq.query, limit=10, categories=None, langs=None, score_cutoff=None)
+        dt = (time.perf_counter() - s) * 1000
+        times.append(dt)
+        by_kind.setdefault(dq.kind, []).append(dt)
+        results[dq.query] = [tag for tag, _, _, _ in hits[:5]]
+    print(f"tagdb search over {len(queries):,} queries: p50 {pct(times, 50):.2f} ms, p95 {pct(times, 95):.2f} ms, "
+          f"p99 {pct(times, 99):.2f} ms (goal <= 10 ms), max {max(times):.2f} ms, mean {statistics.mean(times):.2f} ms")
+    for kind in CLASSES:
+        ts = by_kind.get(kind, [])
+        if ts:
+            print(f"  {kind:<8} n={len(ts):<5} p50 {pct(ts, 50):.2f} ms  p99 {pct(ts, 99):.2f} ms")
+
+    rule = TagcompleteRule(index)
+    scan = RapidfuzzScan(index, pinyins_of(db_path, index))
+    base = {"tagcomplete-like": {}, "rapidfuzz scan": {}}
+    base_ms = {k: [] for k in base}
+    for dq in queries:
+        for name, impl in (("tagcomplete-like", rule), ("rapidfuzz scan", scan)):
+            s = time.perf_counter()
+            base[name][dq.query] = impl.top5(dq.query)
+            base_ms[name].append((time.perf_counter() - s) * 1000)
+    rates = {"tagdb": hit_rates(queries, results.__getitem__)}
+    for name, found in base.items():
+        rates[name] = hit_rates(queries, found.__getitem__)
+    print(f"\nhit rate (wanted tag among the first five), {args.per_class} queries per class, seed {args.seed}:")
+    names = list(rates)
+    print(f"  {'class':<8} " + " ".join(f"{n:>17}" for n in names) + "   tagdb vs best baseline")
+    for kind in (*CLASSES, "all"):
+        row = [rates[n].get(kind, float("nan")) for n in names]
+        best = max(row[1:])
+        print(f"  {kind:<8} " + " ".join(f"{r:>17.1%}" for r in row) + f"   {row[0] - best:+.1%}")
+    print("latency per query (same queries): " + ", ".join(
+        f"{n} p50 {pct(ms, 50):.1f} ms / p99 {pct(ms, 99):.1f} ms" for n, ms in
+        (("tagdb", times), *base_ms.items())))
+    print(f"speed ratio rapidfuzz scan / tagdb (mean): "
+          f"{statistics.mean(base_ms['rapidfuzz scan']) / statistics.mean(times):.0f}x; "
+          f"tagcomplete-like / tagdb: {statistics.mean(base_ms['tagcomplete-like']) / statistics.mean(times):.1f}x")
+    if args.show_misses:
+        for dq in queries:
+            if dq.wanted not in results[dq.query]:
+                got = [index.table.names[t] for t in results[dq.query]]
+                print(f"  miss {dq.kind:<8} {dq.query!r:<30} want {index.table.names[dq.wanted]:<30} got {got}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
-    parser.add_argument("--queries", type=int, default=2000)
-    parser.add_argument("--baseline-every", type=int, default=10, help="run the naive baseline on every Nth query")
+    parser.add_argument("--per-class", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", type=Path, help="keep the imported database here and reuse it next time")
+    parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     if not (args.shared / LIST).is_file():
         print(f"shared data not found under {args.shared}; pass --shared", file=sys.stderr)
         return 2
-
-    with tempfile.TemporaryDirectory() as tmp:
-        db_path = Path(tmp) / "tags.sqlite"
-        # Import in a child process, so this process's RSS shows the search index alone.
-        code = (
-            "import json, sys, time, tagdb\n"
-            "t0 = time.perf_counter(); r1 = tagdb.import_file(sys.argv[1], 'autocomplete', db=sys.argv[3])\n"
-            "t1 = time.perf_counter(); r2 = tagdb.import_file(sys.argv[2], 'translations', db=sys.argv[3])\n"
-            "t2 = time.perf_counter()\n"
-            "print(json.dumps([t1 - t0, t2 - t1, r1.tags_added, r1.aliases, r2.translations]))\n"
-        )
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        out = subprocess.run([sys.executable, "-c", code, str(args.shared / LIST), str(args.shared / ZH), str(db_path)],
-                             capture_output=True, text=True, check=True, cwd=REPO)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        child_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        t_list, t_zh, n_tags, n_aliases, n_zh = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"import: tag list {t_list:.2f} s ({n_tags:,} tags, {n_aliases:,} aliases), Chinese names "
-              f"{t_zh:.2f} s ({n_zh:,} rows, pinyin included); total {t_list + t_zh:.2f} s wall, "
-              f"{child_cpu:.2f} s CPU incl. interpreter start (goal <= 10 s)")
-        print(f"database size: {db_path.stat().st_size / 1e6:.1f} MB")
-
-        rss0 = rss_mb()
-        db = tagdb.open_db(db_path, readonly=True)
-        t3, c3 = time.perf_counter(), time.process_time()
-        index = db.index()
-        t4, c4 = time.perf_counter(), time.process_time()
-        print(f"index build: {t4 - t3:.2f} s wall, {c4 - c3:.2f} s CPU; {len(index.keys):,} prefix rows, {len(index.word_keys):,} word "
-              f"suffixes, {len(index.trans.keys):,} Chinese labels")
-        queries = make_queries(index, args.queries)
-        db.search("warm up")
-        times, cpu_times, by_kind = [], [], {}
-        results = {}
-        for kind, q in queries:
-            s, c = time.perf_counter(), time.thread_time()
-            hits = db.search(q, limit=10)
-            dt = (time.perf_counter() - s) * 1000
-            cpu_times.append((time.thread_time() - c) * 1000)
-            times.append(dt)
-            by_kind.setdefault(kind, []).append(dt)
-            results[q] = [h.tag.name for h in hits[:5]]
-        rss1 = rss_mb()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"RSS: {rss0:.0f} MB before the index, {rss1:.0f} MB with it loaded (goal <= 300 MB), "
-              f"peak {peak:.0f} MB")
-        print(f"tagdb search over {len(queries):,} queries: p50 {pct(times, 50):.2f} ms, p95 {pct(times, 95):.2f} ms, "
-              f"p99 {pct(times, 99):.2f} ms (goal <= 10 ms), max {max(times):.2f} ms, mean {statistics.mean(times):.2f} ms")
-        print(f"  same, CPU time of the searching thread (what a less loaded machine would see as wall time): "
-              f"p50 {pct(cpu_times, 50):.2f} ms, p99 {pct(cpu_times, 99):.2f} ms")
-        for kind, ts in sorted(by_kind.items()):
-            print(f"  {kind:<8} n={len(ts):<5} p50 {pct(ts, 50):.2f} ms  p99 {pct(ts, 99):.2f} ms")
-
-        t5, c5 = time.perf_counter(), time.process_time()
-        reloaded = tagdb.open_db(db_path, readonly=True).index()
-        t6, c6 = time.perf_counter(), time.process_time()
-        assert reloaded.loaded_from_cache
-        cache_file = db_path.with_name(f"{db_path.name}.danbooru.index.npz")
-        print(f"index load from its cache file ({cache_file.stat().st_size / 1e6:.0f} MB, next start of the app): "
-              f"{t6 - t5:.2f} s wall, {c6 - c5:.2f} s CPU")
-        del reloaded
-        # Baseline: naive rapidfuzz over every name and alias
-        from rapidfuzz import fuzz, process
-
-        choices, owners = [], []
-        for i, name in enumerate(index.table.names):
-            for text in (name, *index.table.aliases.get(i, ())):
-                choices.append(search_key(text))
-                owners.append(name)
-        sample = queries[:: args.baseline_every]
-        base_times, fast_times, agree = [], [], {}
-        for kind, q in sample:
-            c = time.thread_time()
-            found = process.extract(search_key(q), choices, scorer=fuzz.WRatio, limit=15)
-            base_times.append((time.thread_time() - c) * 1000)
-            c = time.thread_time()
-            db.search(q, limit=10)
-            fast_times.append((time.thread_time() - c) * 1000)
-            top5: list[str] = []
-            for _, _, j in found:
-                if owners[j] not in top5:
-                    top5.append(owners[j])
-            top5 = top5[:5]
-            if top5:
-                agree.setdefault(kind, []).append(len(set(top5) & set(results[q])) / len(top5))
-        print(f"baseline rapidfuzz.process.extract(WRatio) over {len(choices):,} names+aliases, {len(sample)} queries "
-              f"(CPU time): "
-              f"p50 {pct(base_times, 50):.1f} ms, p99 {pct(base_times, 99):.1f} ms, mean {statistics.mean(base_times):.1f} ms")
-        print(f"speed ratio (baseline / tagdb, same queries, CPU time): mean {statistics.mean(base_times) / statistics.mean(fast_times):.0f}x, "
-              f"p50 {pct(base_times, 50) / pct(fast_times, 50):.0f}x")
-        overall = [a for v in agree.values() for a in v]
-        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-        print(f"top-5 agreement with the baseline: {statistics.mean(overall):.0%} overall; "
-              + ", ".join(f"{k} {statistics.mean(v):.0%}" for k, v in sorted(agree.items())))
+    if args.db:
+        run(args, args.db)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(args, Path(tmp) / "tags.sqlite")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -25,6 +25,9 @@ from tagdb.normalize import canonical_name
 from tagdb.schema import connect_readonly, resolve_path
 
 
+SUGGESTION_CUTOFF = 60.0  # least score of a "did you mean" suggestion (fuzzy scores are WRatio x 0.8)
+
+
 def _stamp(path: Path) -> tuple[int, int, int]:
     st = os.stat(path)
     return st.st_ino, st.st_mtime_ns, st.st_size
@@ -163,7 +166,8 @@ class TagDB:
                 issues.append(TagIssue(text, IssueKind.ALIAS, canonical=target,
                                        message=f"{key} is an alias of {target}."))
                 continue
-            hits = self.search(text, limit=3, tagset=tagset)
+            # Weak fuzzy hits (WRatio < 75) are noise as advice: "sun_hat" for "hatsune mkiu".
+            hits = self.search(text, limit=3, tagset=tagset, score_cutoff=SUGGESTION_CUTOFF)
             issues.append(TagIssue(text, IssueKind.UNKNOWN, suggestions=tuple(h.tag.name for h in hits),
                                    message=f"{key} is not a known tag."))
         return issues

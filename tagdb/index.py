@@ -33,21 +33,55 @@ from tagdb.model import Tag, Via
 from tagdb.normalize import has_cjk, pinyin_keys, search_key
 
 # Row levels and their scores (prefix match / exact match). The public meaning of a score is in
-# SearchHit: 100 exact, 95 prefix, 85 word prefix, 80 pinyin, <=80 fuzzy.
+# SearchHit: 100 exact, 95 prefix, 90/85 a later word, 80 pinyin, <=80 fuzzy.
 LEVEL_FULL, LEVEL_COMPACT, LEVEL_WORD, LEVEL_PINYIN, LEVEL_INITIALS = range(5)
 PREFIX_SCORE = {LEVEL_FULL: 95, LEVEL_COMPACT: 95, LEVEL_WORD: 85, LEVEL_PINYIN: 80, LEVEL_INITIALS: 70}
-EXACT_SCORE = {LEVEL_FULL: 100, LEVEL_COMPACT: 98, LEVEL_WORD: 88, LEVEL_PINYIN: 90, LEVEL_INITIALS: 75}
+EXACT_SCORE = {LEVEL_FULL: 100, LEVEL_COMPACT: 98, LEVEL_WORD: 90, LEVEL_PINYIN: 90, LEVEL_INITIALS: 75}
 TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING = 100, 95, 80
 FUZZY_WEIGHT = 0.8  # fuzzy scores are WRatio * 0.8, so any direct match outranks any fuzzy one
 FUZZY_CUTOFF = 60.0
 FUZZY_CANDIDATES = 200
-POP_BITS = 40
 VIA_CODES = (Via.NAME, Via.ALIAS, Via.TRANSLATION, Via.PINYIN)
 
+# Ranking. Hits fall in three bands: exact (the whole name, alias or Chinese label), direct (a prefix
+# of the name, of a later word, of a label or its pinyin) and fuzzy. Within a band a hit ranks by
+# score + POP_WEIGHT * log10(posts): a later-word match ("luka" in megurine_luka, 12k posts) beats
+# a name prefix (luka_(alien_stage), 700 posts) when the tag is used ~10x more per 10 points of score.
+# This is why a pure "score, then posts" order missed inner words (tagcomplete's rule, words by posts
+# alone, is the other extreme and loses prefixes). Measured: benchmarks/bench_tagdb.py.
+BAND_FUZZY, BAND_DIRECT, BAND_EXACT = range(3)
+EXACT_BAND_MIN_SCORE = 98  # exact name / compact name / alias / Chinese label
+POP_WEIGHT = 10.0  # score points per tenfold post count
+FUZZY_POP_WEIGHT = 2.0
+BAND_SHIFT, REL_SHIFT = 58, 36
 
-def rank_value(score: float, post_count: int) -> int:
-    """One integer ordering hits by score, then post count (both descending)."""
-    return (int(round(score * 10)) << POP_BITS) | min(max(post_count, 0), (1 << POP_BITS) - 1)
+
+def pop_points(post_counts: np.ndarray, weight: float = POP_WEIGHT) -> np.ndarray:
+    """Tenths of a score point each tag's popularity adds (the same array for the fast and slow path)."""
+    pops = np.maximum(np.asarray(post_counts, dtype=np.float64), 0.0)
+    return np.floor(np.log10(pops + 1.0) * weight * 10.0).astype(np.int64)
+
+
+def band_of(score: float, fuzzy: bool = False) -> int:
+    return BAND_FUZZY if fuzzy else BAND_EXACT if score >= EXACT_BAND_MIN_SCORE else BAND_DIRECT
+
+
+def rank_value(score: float, points: int, post_count: int, band: int) -> int:
+    """One integer ordering hits by band, then score plus popularity, then post count (all descending)."""
+    rel = int(round(score * 10)) + int(points)
+    return (band << BAND_SHIFT) | (rel << REL_SHIFT) | min(max(post_count, 0), (1 << REL_SHIFT) - 1)
+
+
+def fuzzy_score(query: str, key: str, **kwargs) -> float:
+    """WRatio, except that a choice much shorter than the query is compared whole or word by word, not
+    as any substring: WRatio's partial match scores "hat" 90 against "hatsune miku", so "did you mean"
+    offered hat and sun_hat; "hatsune miku (append)" still finds hatsune_miku (all its words are there)."""
+    cutoff = kwargs.get("score_cutoff") or 0
+    if len(key) * 3 < len(query) * 2:  # every word of the key among the query's still counts (0.9)
+        score = max(fuzz.ratio(query, key), fuzz.token_sort_ratio(query, key), 0.9 * fuzz.token_set_ratio(query, key))
+    else:
+        score = fuzz.WRatio(query, key)
+    return score if score >= cutoff else 0.0
 
 
 @dataclass(frozen=True)
@@ -114,7 +148,10 @@ def build_entries(table: TagTable, pinyins: dict[tuple[int, str], str]) -> tuple
         if " " in key:
             add(key.replace(" ", ""), i, LEVEL_COMPACT, 0, name, "en")
         for alias in aliases.get(i, ()):
-            add(_fast_key(alias), i, LEVEL_FULL, 1, alias, "en")
+            alias_key = _fast_key(alias)
+            add(alias_key, i, LEVEL_FULL, 1, alias, "en")
+            if " " in alias_key:  # "reimuhakurei" as well as "reimu hakurei", as for names
+                add(alias_key.replace(" ", ""), i, LEVEL_COMPACT, 1, alias, "en")
         for lang, text in translations.get(i, ()):
             if not has_cjk(text):
                 continue  # romanised "translations" (mostly machine-made artist names) add only noise
@@ -139,6 +176,7 @@ class SearchIndex:
         latin, trans = build_entries(table, pinyins)
         pops = np.where(table.post_counts < 0, 0, table.post_counts).astype(np.int64)
         self._pops = pops
+        self.set_popularity(pops)
         self.lang_codes = {"en": 0}
         for lang in set(latin.langs) | set(trans.langs):
             self.lang_codes.setdefault(lang, len(self.lang_codes))
@@ -153,8 +191,8 @@ class SearchIndex:
         codes = self.lang_codes
         self.row_lang = np.array([codes[x] for x in latin.langs], dtype=np.int8)[order]
         self.lang_names = {v: k for k, v in codes.items()}
-        prefix = np.array([PREFIX_SCORE[lv] * 10 for lv in range(5)], dtype=np.int64)
-        self.row_rank = (prefix[self.row_level] << POP_BITS) | np.minimum(pops[self.row_tag], (1 << POP_BITS) - 1)
+        self.row_rank = self._values(np.array([PREFIX_SCORE[lv] for lv in range(5)])[self.row_level],
+                                     self.row_tag, BAND_DIRECT)
         self.row_cat = table.categories[self.row_tag]
         # Chinese substring store
         self.trans = trans
@@ -183,6 +221,12 @@ class SearchIndex:
         self.word_keys = [suffixes[j] for j in word_order]
         self.word_rows = np.array(owners, dtype=np.int64)[np.array(word_order, dtype=np.int64)] \
             if owners else np.zeros(0, np.int64)
+
+    def set_popularity(self, pops: np.ndarray) -> None:
+        """Post counts and the ranking points derived from them (also called by the cache loader)."""
+        self._pops = pops
+        self._points = pop_points(pops)
+        self._fuzzy_points = pop_points(pops, FUZZY_POP_WEIGHT)
 
     # ---------------------------------------------------------------- trigram index
     def _build_trigrams(self, keys: list[str]) -> None:
@@ -242,10 +286,11 @@ class SearchIndex:
             return []
         best: dict[int, tuple[int, float, str, Via]] = {}  # tag -> (rank value, score, matched, via)
 
-        def offer(tag: int, score: float, text: str, via: Via) -> None:
-            value = rank_value(score, int(self._pops[tag]))
+        def offer(tag: int, score: float, text: str, via: Via, band: int) -> None:
             if score_cutoff is not None and score < score_cutoff:
                 return
+            points = self._fuzzy_points[tag] if band == BAND_FUZZY else self._points[tag]
+            value = rank_value(score, int(points), int(self._pops[tag]), band)
             old = best.get(tag)
             if old is None or value > old[0] or (value == old[0] and via is Via.NAME and old[3] is not Via.NAME):
                 best[tag] = (value, score, text, via)
@@ -255,12 +300,18 @@ class SearchIndex:
             self._search_translations(q, limit, categories, langs, offer)
         else:
             self._search_prefix(q, limit, categories, langs, score_cutoff, offer)
-            if len(best) < limit and allow_en:
-                self._search_words(q, limit, categories, offer)
+            if allow_en:  # always: a later word of a popular tag may outrank a rare name prefix
+                self._search_words(q, limit, categories, score_cutoff, offer)
             if fuzzy and len(best) < limit and len(q) >= 3 and allow_en:
                 self._search_fuzzy(q, limit, categories, offer)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.table.names[kv[0]]))[:limit]
         return [(tag, score, text, via) for tag, (_, score, text, via) in ranked]
+
+    def _values(self, scores: np.ndarray, tags: np.ndarray, band: int) -> np.ndarray:
+        """``rank_value`` over arrays."""
+        rel = np.rint(np.asarray(scores, dtype=np.float64) * 10).astype(np.int64) + self._points[tags]
+        return ((np.int64(band) << BAND_SHIFT) | (rel << REL_SHIFT)
+                | np.minimum(self._pops[tags], (1 << REL_SHIFT) - 1))
 
     def _lang_mask(self, codes: np.ndarray, langs: frozenset[str] | None) -> np.ndarray | None:
         if langs is None:
@@ -303,22 +354,25 @@ class SearchIndex:
             rows = rows[mask]
         if len(rows) == 0:
             return
+        levels = self.row_level[rows]
+        exact = rows < exact_hi
+        scores = np.where(exact, _EXACT[levels], _PREFIX[levels])
         values = self.row_rank[rows].copy()
-        for j in np.flatnonzero(rows < exact_hi):  # exact matches rank as such
-            r = rows[j]
-            values[j] = rank_value(EXACT_SCORE[int(self.row_level[r])], int(self._pops[self.row_tag[r]]))
+        if exact.any():  # exact matches rank as such (few rows: the range's first ones)
+            tags = self.row_tag[rows[exact]]
+            values[exact] = self._values(scores[exact], tags, BAND_DIRECT) \
+                | np.where(scores[exact] >= EXACT_BAND_MIN_SCORE, np.int64(BAND_EXACT) << BAND_SHIFT, 0)
         if score_cutoff is not None:
-            keep = (values >> POP_BITS) >= int(round(score_cutoff * 10))
-            rows, values = rows[keep], values[keep]
+            keep = scores >= score_cutoff
+            rows, values, scores = rows[keep], values[keep], scores[keep]
             if not len(rows):
                 return
         for j in self._top(values, self.row_tag[rows], limit):
             r = int(rows[j])
-            level = int(self.row_level[r])
-            offer(int(self.row_tag[r]), (EXACT_SCORE if r < exact_hi else PREFIX_SCORE)[level],
-                  self.row_text[r], VIA_CODES[self.row_via[r]])
+            score = int(scores[j])
+            offer(int(self.row_tag[r]), score, self.row_text[r], VIA_CODES[self.row_via[r]], band_of(score))
 
-    def _search_words(self, q, limit, categories, offer) -> None:
+    def _search_words(self, q, limit, categories, score_cutoff, offer) -> None:
         lo = bisect_left(self.word_keys, q)
         hi = bisect_left(self.word_keys, q + "\U0010ffff", lo)
         if lo == hi:
@@ -332,11 +386,16 @@ class SearchIndex:
         if not len(rows):
             return
         scores = np.where(positions < exact_hi, EXACT_SCORE[LEVEL_WORD], PREFIX_SCORE[LEVEL_WORD])
+        if score_cutoff is not None:
+            keep = scores >= score_cutoff
+            rows, scores = rows[keep], scores[keep]
+            if not len(rows):
+                return
         tags = self.row_tag[rows]
-        values = ((scores.astype(np.int64) * 10) << POP_BITS) | self._pops[tags]
+        values = self._values(scores, tags, BAND_DIRECT)
         for j in self._top(values, tags, limit):
             r = int(rows[j])
-            offer(int(self.row_tag[r]), int(scores[j]), self.row_text[r], VIA_CODES[self.row_via[r]])
+            offer(int(self.row_tag[r]), int(scores[j]), self.row_text[r], VIA_CODES[self.row_via[r]], BAND_DIRECT)
 
     def _search_translations(self, q, limit, categories, langs, offer) -> None:
         starts = [m.start() for m in re.finditer(re.escape(q), self.trans_text)]
@@ -356,10 +415,12 @@ class SearchIndex:
         if not len(idx):
             return
         tags = self.trans_tag[idx]
-        values = ((scores.astype(np.int64) * 10) << POP_BITS) | self._pops[tags]
+        values = self._values(scores, tags, BAND_DIRECT) | np.where(
+            scores >= EXACT_BAND_MIN_SCORE, np.int64(BAND_EXACT) << BAND_SHIFT, 0)
         for j in self._top(values, tags, limit):
             k = int(idx[j])
-            offer(self.trans.tags[k], int(scores[j]), self.trans.texts[k], Via.TRANSLATION)
+            score = int(scores[j])
+            offer(self.trans.tags[k], score, self.trans.texts[k], Via.TRANSLATION, band_of(score))
 
     def _search_fuzzy(self, q, limit, categories, offer) -> None:
         rows = self._trigram_candidates(q, FUZZY_CANDIDATES)
@@ -368,7 +429,18 @@ class SearchIndex:
         if not len(rows):
             return
         choices = [self.keys[r] for r in rows]
-        for _, score, j in process.extract(q, choices, scorer=fuzz.WRatio, limit=limit * 3,
+        for _, score, j in process.extract(q, choices, scorer=fuzzy_score, limit=limit * 3,
                                            score_cutoff=FUZZY_CUTOFF):
             r = int(rows[j])
-            offer(int(self.row_tag[r]), round(score * FUZZY_WEIGHT, 1), self.row_text[r], VIA_CODES[self.row_via[r]])
+            offer(int(self.row_tag[r]), round(score * FUZZY_WEIGHT, 1), self.row_text[r],
+                  VIA_CODES[self.row_via[r]], BAND_FUZZY)
+
+
+def _frozen(values: list[int]) -> np.ndarray:
+    out = np.array(values, dtype=np.int64)
+    out.setflags(write=False)  # shared by every thread: never written
+    return out
+
+
+_PREFIX = _frozen([PREFIX_SCORE[lv] for lv in range(5)])
+_EXACT = _frozen([EXACT_SCORE[lv] for lv in range(5)])

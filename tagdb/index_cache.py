@@ -17,7 +17,7 @@ import numpy as np
 
 from tagdb.index import Entries, SearchIndex, TagTable
 
-FORMAT = 1
+FORMAT = 2  # 2: ranking by score + popularity (row_rank changed)
 _ARRAYS = ("row_tag", "row_level", "row_via", "row_lang", "row_rank", "row_cat", "trans_start", "trans_tag",
            "trans_len", "trans_lang", "fuzzy_rows", "gram_keys", "gram_starts", "gram_rows", "word_rows", "_pops")
 _STRINGS = ("keys", "row_text", "word_keys")
@@ -105,6 +105,7 @@ def load(path: Path, stamp: tuple[int, int, int], tagset: str) -> SearchIndex | 
     index.alias_target = {a: names[i] for i, v in table.aliases.items() for a in v}
     for name in _ARRAYS:
         setattr(index, name, data[name])
+    index.set_popularity(data["_pops"])
     for name in _STRINGS:
         setattr(index, name, _unpack(data[f"{name}_blob"], data[f"{name}_len"]))
     index.trans = Entries(keys=_unpack(data["e_keys_blob"], data["e_keys_len"]), tags=_ints(data["e_tags"], "i"),

@@ -30,6 +30,7 @@ class Category(enum.IntEnum):
     COPYRIGHT = 3
     CHARACTER = 4
     META = 5
+    SD = 8  # Stable Diffusion prompt vocabulary that is not a Danbooru tag ("8k", "octane render"): starter set
     RATING = 9  # WD14 label files only
 
     @classmethod

@@ -7,11 +7,10 @@ so tests compare its top hits with this full scan. Used by tests and the benchma
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz
-
-from tagdb.index import (EXACT_SCORE, FUZZY_CUTOFF, FUZZY_WEIGHT, LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS,
-                         LEVEL_PINYIN, LEVEL_WORD, PREFIX_SCORE, TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING,
-                         TagTable, rank_value)
+from tagdb.index import (BAND_DIRECT, BAND_FUZZY, EXACT_SCORE, FUZZY_CUTOFF, FUZZY_POP_WEIGHT, FUZZY_WEIGHT,
+                         LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS, LEVEL_PINYIN, LEVEL_WORD, PREFIX_SCORE,
+                         TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING, TagTable, band_of, fuzzy_score, pop_points,
+                         rank_value)
 from tagdb.model import Via
 from tagdb.normalize import has_cjk, pinyin_keys, search_key
 
@@ -23,15 +22,18 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
     if not q or limit <= 0:
         return []
     best: dict[int, tuple[int, float, str, Via]] = {}
+    points, fuzzy_points = pop_points(table.post_counts), pop_points(table.post_counts, FUZZY_POP_WEIGHT)
 
-    def offer(tag: int, score: float, text: str, via: Via) -> None:
+    def offer(tag: int, score: float, text: str, via: Via, band: int | None = None) -> None:
         if table.deprecated[tag]:
             return
         if categories is not None and int(table.categories[tag]) not in categories:
             return
         if score_cutoff is not None and score < score_cutoff:
             return
-        value = rank_value(score, max(int(table.post_counts[tag]), 0))
+        band = band_of(score) if band is None else band
+        value = rank_value(score, int((fuzzy_points if band == BAND_FUZZY else points)[tag]),
+                           max(int(table.post_counts[tag]), 0), band)
         old = best.get(tag)
         if old is None or value > old[0] or (value == old[0] and via is Via.NAME and old[3] is not Via.NAME):
             best[tag] = (value, score, text, via)
@@ -66,18 +68,19 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
                         continue
                     if k.startswith(q):
                         offer(i, (EXACT_SCORE if k == q else PREFIX_SCORE)[level], text, Via.PINYIN)
-        if len(best) < limit and allow_en:
+        if allow_en:
             for i, name in enumerate(table.names):
                 words = search_key(name).split(" ")
                 for j in range(1, len(words)):
                     suffix = " ".join(words[j:])
                     if suffix.startswith(q):
-                        offer(i, (EXACT_SCORE if suffix == q else PREFIX_SCORE)[LEVEL_WORD], name, Via.NAME)
+                        offer(i, (EXACT_SCORE if suffix == q else PREFIX_SCORE)[LEVEL_WORD], name, Via.NAME,
+                              BAND_DIRECT)
         if fuzzy and len(best) < limit and len(q) >= 3 and allow_en:
             for i, name in enumerate(table.names):
                 for text, via in [(name, Via.NAME)] + [(a, Via.ALIAS) for a in table.aliases.get(i, ())]:
-                    score = fuzz.WRatio(q, search_key(text), score_cutoff=FUZZY_CUTOFF)
+                    score = fuzzy_score(q, search_key(text), score_cutoff=FUZZY_CUTOFF)
                     if score:
-                        offer(i, round(score * FUZZY_WEIGHT, 1), text, via)
+                        offer(i, round(score * FUZZY_WEIGHT, 1), text, via, BAND_FUZZY)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], table.names[kv[0]]))[:limit]
     return [(tag, score, text, via) for tag, (_, score, text, via) in ranked]

@@ -1,15 +1,21 @@
 """Build (or top up) a database from the starter set shipped in ``tagdb/starter/``.
 
 ``tags.csv``      group,name,category,posts,zh   (posts: order of magnitude like 300k / 2m, or blank)
+``names.csv.gz``  name,category,posts,aliases: the most-posted Danbooru characters (>= 1,000 posts),
+                  copyrights (>= 300) and artists (>= 500) with exact counts, made by ``tagdb.starter_make``
+``names_zh.csv``  name,zh: Chinese names of the best-known characters and copyrights (``|`` alternatives)
+``sd_vocab.csv``  name,zh: prompt words that are not Danbooru tags ("8k", "octane render"), category SD
 ``taxonomy.yaml`` the formula categories -> groups, with English and Chinese labels
 ``presets.yaml``  named prompt fragments (quality, negative, style)
 
-The starter set was written for this project (names are Danbooru's; labels and magnitudes are ours).
+The starter set was written for this project (names, counts and aliases are Danbooru's; labels,
+Chinese names and magnitudes are ours).
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import sqlite3
 from importlib import resources
@@ -27,7 +33,45 @@ _SCALE = {"": 1, "k": 1_000, "m": 1_000_000}
 
 
 def _read(name: str) -> str:
-    return resources.files(STARTER_PACKAGE).joinpath("starter", name).read_text(encoding="utf-8")
+    file = resources.files(STARTER_PACKAGE).joinpath("starter", name)
+    if name.endswith(".gz"):
+        return gzip.decompress(file.read_bytes()).decode("utf-8")
+    return file.read_text(encoding="utf-8")
+
+
+def _broken(name: str, lineno: int, exc: Exception) -> TagDBError:
+    return TagDBError(f"starter {name} line {lineno} is broken ({exc}); reinstall promptlab.")
+
+
+def name_rows() -> list[dict]:
+    """Characters, copyrights and artists (name, category, posts, aliases, zh), most posted first."""
+    zh: dict[str, str] = {}
+    for lineno, row in enumerate(csv.DictReader(io.StringIO(_read("names_zh.csv"))), start=2):
+        if canonical_name(row["name"]) != row["name"] or not row["zh"].strip() or row["name"] in zh:
+            raise _broken("names_zh.csv", lineno, ValueError(f"bad or repeated row {row}"))
+        zh[row["name"]] = row["zh"].strip()
+    rows = []
+    for lineno, row in enumerate(csv.DictReader(io.StringIO(_read("names.csv.gz"))), start=2):
+        try:
+            rows.append({"name": row["name"], "category": int(Category(int(row["category"]))),
+                         "posts": int(row["posts"]), "zh": zh.pop(row["name"], ""),
+                         "aliases": [a for a in row["aliases"].split(",") if a]})
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _broken("names.csv.gz", lineno, exc) from None
+    if zh:
+        raise TagDBError(f"starter names_zh.csv names tags missing from names.csv.gz: {sorted(zh)[:5]}; "
+                         "reinstall promptlab.")
+    return rows
+
+
+def sd_vocab_rows() -> list[dict]:
+    """Stable Diffusion prompt words that are not Danbooru tags (name, zh)."""
+    rows = []
+    for lineno, row in enumerate(csv.DictReader(io.StringIO(_read("sd_vocab.csv"))), start=2):
+        if canonical_name(row["name"]) != row["name"] or not row["zh"].strip():
+            raise _broken("sd_vocab.csv", lineno, ValueError(f"name must be canonical and zh set: {row}"))
+        rows.append({"name": row["name"], "zh": row["zh"].strip()})
+    return rows
 
 
 def parse_posts(text: str) -> int | None:
@@ -73,20 +117,27 @@ def build_starter(path: Path, *, fresh: bool = False) -> ImportReport:
 
     started = time.perf_counter()
     rows = starter_rows()
+    names = name_rows()
+    vocab = sd_vocab_rows()
     taxonomy = yaml.safe_load(_read("taxonomy.yaml"))
     presets = yaml.safe_load(_read("presets.yaml"))
     with atomic_update(path, fresh=fresh) as writer:
         writer.begin_source("starter", "tagdb/starter")
         tags = {r["name"]: (r["name"], r["category"], r["posts"]) for r in rows}
+        tags.update((r["name"], (r["name"], r["category"], r["posts"])) for r in names)
+        tags.update((r["name"], (r["name"], int(Category.SD), None)) for r in vocab)
         added, updated = writer.upsert_tags(tags.values(), overwrite=False)
+        # An alias that is a tag of its own (in this set or imported before) stays a tag.
+        existing = {n for (n,) in writer.conn.execute("SELECT name FROM tags WHERE tagset = 'danbooru'")}
+        n_alias = writer.upsert_aliases((a, r["name"]) for r in names for a in r["aliases"] if a not in existing)
         n_trans = writer.upsert_translations(
-            (r["name"], "zh", text.strip(), "", rank) for r in rows
+            (r["name"], "zh", text.strip(), "", rank) for r in (*rows, *names, *vocab)
             for rank, text in enumerate(r["zh"].split("|")) if text.strip())
         n_tax = _write_taxonomy(writer, taxonomy, rows)
         n_presets = _write_presets(writer, presets)
-        writer.finish_source(len(rows), 0)
-    return ImportReport(source="starter", format="starter", rows_read=len(rows), tags_added=added,
-                        tags_updated=updated, translations=n_trans, taxonomy_entries=n_tax, presets=n_presets,
+        writer.finish_source(len(rows) + len(names) + len(vocab), 0)
+    return ImportReport(source="starter", format="starter", rows_read=len(rows) + len(names) + len(vocab),
+                        tags_added=added, tags_updated=updated, aliases=n_alias, translations=n_trans, taxonomy_entries=n_tax, presets=n_presets,
                         seconds=time.perf_counter() - started)
 
 

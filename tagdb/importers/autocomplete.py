@@ -14,7 +14,7 @@ from tagdb.model import Category, E621_CATEGORIES
 from tagdb.normalize import canonical_name
 from tagdb.store import Writer
 
-DANBOORU_CODES = frozenset(int(c) for c in Category if c != Category.RATING)
+DANBOORU_CODES = frozenset(int(c) for c in Category if c not in (Category.RATING, Category.SD))  # Danbooru's own
 
 
 def import_autocomplete(writer: Writer, path: Path, *, tagset: str = "danbooru",

@@ -146,7 +146,7 @@ class DanbooruUpdate:
 
     def _rows(self, phase: str, records: list[dict]) -> list[tuple]:
         rows = []
-        valid = {int(c) for c in Category if c != Category.RATING}
+        valid = {int(c) for c in Category if c not in (Category.RATING, Category.SD)}
         for r in records:
             try:
                 if phase == "tags":

@@ -1,0 +1,122 @@
+"""Search quality measured on queries derived from the data itself (benchmark and tests share this).
+
+A query is derived from a tag the way a user would reach it, and it *hits* when that tag is among
+the first five results. Tags are drawn from the most-posted ``pool`` tags with weight
+``1 / (rank + 10)`` (popular tags are looked for more often, but the tail is not ignored), with a
+seeded RNG, so a run is reproducible. The classes:
+
+* ``prefix``  the first letters of the name: at least half of it and at least 3 characters
+              ("hatsune_" for hatsune_miku), in the search form (spaces).
+* ``word``    one later word of a multi-word name, 3+ letters, not inside a qualifier's parentheses
+              and not a stop word ("luka" for megurine_luka, "shoulder" for off_shoulder).
+* ``typo``    the name (5+ characters) with one edit after its first letter: a swap of neighbours,
+              a deleted letter, an inserted or a replaced one.
+* ``alias``   one of the tag's aliases, as written ("/hm" for hatsune_miku).
+* ``chinese`` one of its Chinese labels, whole (初音未来).
+* ``pinyin``  that label's full pinyin without spaces (chuyinweilai).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tagdb.index import TagTable
+from tagdb.normalize import has_cjk, pinyin, pinyin_keys, search_key
+
+CLASSES = ("prefix", "word", "typo", "alias", "chinese", "pinyin")
+STOP_WORDS = frozenset({"the", "and", "with", "from", "for", "into", "onto", "own"})
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass(frozen=True)
+class DerivedQuery:
+    kind: str  # one of CLASSES
+    query: str
+    wanted: int  # tag index in the table
+
+
+def _inner_words(name: str) -> list[str]:
+    words, depth = [], 0
+    for j, word in enumerate(name.split("_")):
+        inside = depth > 0 or word.startswith("(")
+        depth += word.count("(") - word.count(")")
+        if j and not inside and len(word) >= 3 and word.isalpha() and word not in STOP_WORDS:
+            words.append(word)
+    return words
+
+
+def _typo(name: str, rng: random.Random) -> str:
+    s = list(name)
+    j = rng.randrange(1, len(s) - 1)
+    op = rng.randrange(4)
+    if op == 0:
+        s[j], s[j + 1] = s[j + 1], s[j]
+    elif op == 1:
+        del s[j]
+    elif op == 2:
+        s.insert(j, rng.choice(_LETTERS))
+    else:
+        s[j] = rng.choice(_LETTERS.replace(s[j], "") if s[j] in _LETTERS else _LETTERS)
+    return "".join(s)
+
+
+def _derive(kind: str, i: int, table: TagTable, rng: random.Random) -> str | None:
+    name = table.names[i]
+    if kind == "prefix":
+        key = search_key(name)
+        return key[: rng.randint(min(len(key), max(3, (len(key) + 1) // 2)), len(key))]
+    if kind == "word":
+        words = _inner_words(name)
+        return rng.choice(words) if words else None
+    if kind == "typo":
+        return _typo(name, rng) if len(name) >= 5 else None
+    if kind == "alias":
+        aliases = table.aliases.get(i, ())
+        return rng.choice(aliases) if aliases else None
+    labels = [text for lang, text in table.translations.get(i, ()) if lang == "zh" and has_cjk(text)]
+    if not labels:
+        return None
+    label = rng.choice(labels)
+    if kind == "chinese":
+        return label
+    full, _ = pinyin_keys(pinyin(label))
+    return full if len(full) >= 2 else None
+
+
+def derive_queries(table: TagTable, per_class: int, *, seed: int = 1, pool: int = 20_000,
+                   classes: Sequence[str] = CLASSES) -> list[DerivedQuery]:
+    """``per_class`` queries of each class (fewer when the data cannot give that many)."""
+    rng = random.Random(seed)
+    counts = table.post_counts
+    popular = sorted((i for i in range(len(table.names)) if not table.deprecated[i]),
+                     key=lambda i: (-int(counts[i]), table.names[i]))[:pool]
+    weights = [1.0 / (rank + 10) for rank in range(len(popular))]
+    out: list[DerivedQuery] = []
+    for kind in classes:
+        seen: set[str] = set()
+        for _ in range(per_class * 50):  # tags that cannot give this kind are drawn again
+            if len(seen) >= per_class:
+                break
+            i = rng.choices(popular, weights)[0]
+            q = _derive(kind, i, table, rng)
+            if q and q.strip() and q not in seen:
+                seen.add(q)
+                out.append(DerivedQuery(kind, q, i))
+    return out
+
+
+def hit_rates(queries: Sequence[DerivedQuery], top5: Callable[[str], Sequence[int]]) -> dict[str, float]:
+    """Share of queries per class (and ``all``) whose wanted tag is in ``top5(query)``."""
+    hits: dict[str, list[bool]] = {}
+    for dq in queries:
+        hits.setdefault(dq.kind, []).append(dq.wanted in list(top5(dq.query))[:5])
+    rates = {kind: sum(v) / len(v) for kind, v in hits.items()}
+    every = [h for v in hits.values() for h in v]
+    rates["all"] = sum(every) / len(every) if every else 0.0
+    return rates
+
+
+def misses(queries: Sequence[DerivedQuery], top5: Callable[[str], Sequence[int]]) -> list[DerivedQuery]:
+    return [dq for dq in queries if dq.wanted not in list(top5(dq.query))[:5]]

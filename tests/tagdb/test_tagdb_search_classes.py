@@ -1,0 +1,142 @@
+"""What people type, per query class (prefix, inner word, typo, alias, Chinese, pinyin), on a small
+database with Danbooru's real 2025 counts for the tags that compete for each query."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import tagdb
+from tagdb import IssueKind, Via
+from tagdb.index import POP_WEIGHT
+
+TAGS = """\
+1girl,0,6421189,"1girls,sole_female"
+long_hair,0,4677240,longhair
+bare_shoulders,0,1042392,"bare_shoulder,bareshoulders"
+off_shoulder,0,259237,"off-shoulder,off_shoulders"
+shoulder_armor,0,72511,shoulder_armour
+shoulder_bag,0,34219,
+shoulder_cutout,0,23142,
+shoulder_tattoo,0,17992,
+shoulder_blades,0,14650,
+hatsune_miku,4,113003,/hm
+megurine_luka,4,12175,
+happy_birthday,0,45787,
+birthday,0,11761,
+birthday_cake,0,4470,
+birthday_sash,0,450,
+birthday_party,0,365,
+nakano_miku,4,3637,
+aisaka_taiga,4,3256,
+miku_day,0,1586,mikupa
+hatsune_miku_(append),4,1575,miku_append
+mikuma_(kancolle),4,1291,
+mikumo_guynemer,4,785,
+mikumikudance_(medium),5,767,
+luka_(alien_stage),4,696,
+luka_(mon-musu_quest!),4,591,
+lukas_(fire_emblem),4,300,
+taiga_hiroyuki,1,244,"hiroyuki_taiga,hyu-tai"
+taiga_takeru,4,218,
+taigei_(kancolle),4,900,
+hat,0,600000,
+sun_hat,0,60000,
+genshin_impact,3,700000,
+arknights,3,300000,
+touhou,3,900000,
+rem_(re:zero),4,9284,
+"""
+ZH = """\
+hatsune_miku,初音未来
+megurine_luka,巡音流歌
+genshin_impact,原神
+arknights,明日方舟
+touhou,东方Project|东方
+rem_(re:zero),蕾姆
+long_hair,长发
+bare_shoulders,露肩
+off_shoulder,露肩装
+hat,帽子
+sun_hat,遮阳帽
+"""
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("classes")
+    (folder / "tags.csv").write_text(TAGS, encoding="utf-8")
+    (folder / "zh.csv").write_text(ZH, encoding="utf-8")
+    path = folder / "tags.sqlite"
+    tagdb.import_file(folder / "tags.csv", "autocomplete", db=path)
+    tagdb.import_file(folder / "zh.csv", "translations", db=path)
+    return tagdb.open_db(path, readonly=True)
+
+
+def top5(db, query: str) -> list[str]:
+    return [h.tag.name for h in db.search(query, limit=5)]
+
+
+@pytest.mark.parametrize("query, wanted", [
+    # inner words: a later word of a popular tag beats the prefix of a rare one (the reported misses)
+    ("luka", "megurine_luka"), ("taiga", "aisaka_taiga"), ("shoulder", "off_shoulder"),
+    ("birthday", "happy_birthday"), ("miku", "hatsune_miku"), ("miku", "nakano_miku"),
+    # prefixes
+    ("hatsune", "hatsune_miku"), ("shoulder_b", "shoulder_bag"), ("birthday_c", "birthday_cake"), ("mikum", "mikuma_(kancolle)"),
+    # one-letter typos
+    ("megurine lukq", "megurine_luka"), ("aisaka taig", "aisaka_taiga"), ("hapy birthday", "happy_birthday"),
+    ("off shuolder", "off_shoulder"),
+    # aliases
+    ("/hm", "hatsune_miku"), ("miku_append", "hatsune_miku_(append)"), ("off-shoulder", "off_shoulder"),
+    # Chinese names, pinyin
+    ("初音未来", "hatsune_miku"), ("原神", "genshin_impact"), ("明日方舟", "arknights"), ("东方", "touhou"), ("蕾姆", "rem_(re:zero)"),
+    ("chuyinweilai", "hatsune_miku"), ("yuanshen", "genshin_impact"), ("mingrifangzhou", "arknights"), ("leimu", "rem_(re:zero)"),
+], ids=lambda v: v)
+def test_wanted_tag_in_top5(db, query, wanted):
+    assert wanted in top5(db, query)
+
+
+@pytest.mark.parametrize("query, first", [
+    ("luka", "megurine_luka"), ("taiga", "aisaka_taiga"), ("miku", "hatsune_miku"),
+    ("birthday", "birthday"),  # an exact name stays first whatever its count
+    ("hat", "hat"), ("初音未来", "hatsune_miku"), ("chuyinweilai", "hatsune_miku"),
+], ids=lambda v: v)
+def test_first_hit(db, query, first):
+    assert top5(db, query)[0] == first
+
+
+def test_ranking_is_band_then_score_plus_popularity(db):
+    hits = db.search("shoulder", limit=12)
+    rel = [h.score + POP_WEIGHT * math.log10((h.tag.post_count or 0) + 1) for h in hits]
+    assert all(h.score < 98 for h in hits)  # no exact match for "shoulder": one band
+    assert rel == sorted(rel, reverse=True)
+    assert [h.tag.name for h in hits[:3]] == ["bare_shoulders", "off_shoulder", "shoulder_armor"]
+    assert hits[1].via is Via.NAME and hits[1].score == 90  # a whole later word
+
+
+def test_fuzzy_hits_stay_below_direct_ones(db):
+    hits = db.search("luka", limit=10)
+    direct = [h for h in hits if h.score >= 85]
+    assert [h.tag.name for h in direct] == ["megurine_luka", "luka_(alien_stage)", "luka_(mon-musu_quest!)",
+                                            "lukas_(fire_emblem)"]
+    assert hits[: len(direct)] == direct
+
+
+@pytest.mark.parametrize("text, suggestion", [
+    ("hatsune mkiu", "hatsune_miku"), ("miku hatsune", "hatsune_miku"), ("hatsunemiku", "hatsune_miku"),
+    ("megurine  luk", "megurine_luka"),
+], ids=["typo", "word-order", "no-space", "cut-short"])
+def test_did_you_mean_offers_the_tag_the_words_make(db, text, suggestion):
+    issue, = db.validate([text])
+    assert issue.kind is IssueKind.UNKNOWN and issue.suggestions[0] == suggestion
+    assert "hat" not in issue.suggestions and "sun_hat" not in issue.suggestions
+
+
+def test_regression_hatsune_miku_suggested_hat_and_sun_hat(tmp_path, write):
+    """A starter database without the character offered hat / sun_hat for "hatsune miku"."""
+    path = tmp_path / "t.sqlite"
+    tagdb.import_file(write("a.csv", "hat,0,600000,\nsun_hat,0,60000,\nhatsune_miku,4,113003,\n"), "autocomplete", db=path)
+    issue, = tagdb.open_db(path).validate(["hatsune miku (append)"])
+    assert issue.suggestions[0] == "hatsune_miku"
+    assert "hatsune miku" not in [i.tag for i in tagdb.open_db(path).validate(["hatsune miku"])]
