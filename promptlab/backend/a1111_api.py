@@ -49,6 +49,7 @@ _SETTINGS = {
     "CLIP_stop_at_last_layers": "clip_skip",
     "emphasis": "emphasis",
     "eta_noise_seed_delta": "ensd",   # A1111's setting behind the "ENSD" infotext key
+    "randn_source": "rng",            # ... and behind "RNG" (GPU / CPU / NV)
 }
 
 

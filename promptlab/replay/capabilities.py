@@ -23,7 +23,7 @@ UNSUPPORTED: dict[str, frozenset[str]] = {
         "subseed", "subseed_strength", "tiling", "refiner", "refiner_switch_at", "hires_checkpoint",
     },
     # RemoteA1111Backend sends the txt2img payload of promptlab.backend.a1111_api
-    "a1111": _SAMPLER_TUNING | _ALWAYS_UNSUPPORTED | {"refiner", "refiner_switch_at", "rng"},
+    "a1111": _SAMPLER_TUNING | _ALWAYS_UNSUPPORTED | {"refiner", "refiner_switch_at"},
     "comfyui": _SAMPLER_TUNING | _ALWAYS_UNSUPPORTED | {
         "subseed", "subseed_strength", "tiling", "refiner", "refiner_switch_at", "hires_checkpoint", "hires_prompt",
         "hires_negative_prompt", "eta", "ensd", "rng", "emphasis",

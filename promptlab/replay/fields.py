@@ -109,22 +109,27 @@ def basics(b: Any, meta: Any) -> None:
 
 def _noise(b: Any, meta: Any) -> None:
     """A1111 draws the starting noise on the GPU unless "RNG: CPU"; promptlab's local backend and
-    ComfyUI draw it on the CPU (the same numbers as A1111's CPU RNG)."""
+    ComfyUI draw it on the CPU (the same numbers as A1111's CPU RNG). A webui is told which to use."""
     rng = b.params.rng
     if rng is None and (b.params.version or "").startswith("promptlab"):
         rng = "CPU"   # promptlab's local backend draws CPU noise (and does not write "RNG")
-    if meta.format not in A1111_FORMATS or b.backend == "a1111":
-        if rng:
-            status = Status.EXACT if b.backend == "a1111" else Status.NOT_REPRODUCIBLE
-            b.add("RNG", rng, rng if status is Status.EXACT else "CPU", status,
-                  "" if status is Status.EXACT else "backend_cannot", backend=b.backend)
+    elif rng is None and meta.format in A1111_FORMATS:
+        rng = "GPU"   # A1111's default, not written
+    elif rng is None and meta.generator == "comfyui":
+        rng = "CPU"
+    if rng is None:
+        return        # a tool whose noise source is not known: nothing to say
+    shown = b.params.rng or f"{rng} (-)"
+    if b.backend == "a1111":
+        b.add("RNG", shown, rng, Status.EXACT)
+        b.changes["rng"] = rng
         return
-    if rng in (None, "GPU"):
-        b.add("RNG", rng or "GPU", "CPU", Status.APPROXIMATED, "rng_gpu")
-    elif rng == "CPU":
-        b.add("RNG", rng, rng, Status.EXACT)
+    if rng == "CPU":
+        b.add("RNG", shown, "CPU", Status.EXACT)
+    elif rng == "GPU":
+        b.add("RNG", shown, "CPU", Status.APPROXIMATED, "rng_gpu")
     else:
-        b.add("RNG", rng, "CPU", Status.NOT_REPRODUCIBLE, "rng_other", rng=rng)
+        b.add("RNG", shown, "CPU", Status.NOT_REPRODUCIBLE, "rng_other", rng=rng)
     b.changes["rng"] = None
 
 

@@ -145,8 +145,8 @@ def build_plan(meta: Any, *, backend: str = "local", roots: Any = None, server: 
 def _clean(params: GenerationParams) -> GenerationParams:
     """What runs carries only what the backend is asked to do (matching hashes are re-written by it)."""
     keep = {f.name for f in fields(GenerationParams)}
-    return params.with_(**{k: None for k in ("model_hash", "vae_hash", "hashes", "version", "user")
-                           if k in keep}, extra=(), infotext_order=())
+    return params.with_(**{k: None for k in ("model_hash", "vae_hash", "hashes", "version", "user", "lora_hashes",
+                                             "ti_hashes") if k in keep}, extra=(), infotext_order=())
 
 
 def plan_json(plan: ReplayPlan, lang: str = "en") -> str:
