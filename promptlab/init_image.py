@@ -93,6 +93,13 @@ class InitImage:
     name: str = ""
     resize_mode: ResizeMode = ResizeMode.JUST_RESIZE
     exact_steps: bool = False   # A1111's "img2img_fix_steps": run exactly `steps`, on a longer schedule
+    # sha256 of ``data``, computed once (``replace`` carries it over) so that repr -- the grid's cell key --
+    # tells two images apart without hashing megabytes per cell
+    digest: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            object.__setattr__(self, "digest", hashlib.sha256(self.data).hexdigest())
 
     @classmethod
     def from_bytes(cls, data: bytes, *, name: str = "", resize_mode: Any = ResizeMode.JUST_RESIZE,
@@ -129,7 +136,7 @@ class InitImage:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        return self.digest
 
     def decode(self) -> Any:
         """The image as RGB; transparency is flattened over white (A1111's img2img background)."""

@@ -32,6 +32,7 @@ class AxisType(enum.Enum):
     CLIP_SKIP = "clip_skip"
     EMPHASIS = "emphasis"
     DENOISING_STRENGTH = "denoising_strength"
+    INIT_IMAGE = "init_image"
     PROMPT_SR = "prompt_sr"
     PROMPT_ORDER = "prompt_order"
     LORA_WEIGHT = "lora_weight"
@@ -48,6 +49,7 @@ ALIASES = {
     "prompt_s_r": AxisType.PROMPT_SR, "sr": AxisType.PROMPT_SR, "search_replace": AxisType.PROMPT_SR,
     "lora": AxisType.LORA_WEIGHT, "variants": AxisType.VARIANT, "prompt": AxisType.VARIANT,
     "emphasis_mode": AxisType.EMPHASIS, "clipskip": AxisType.CLIP_SKIP,
+    "init_images": AxisType.INIT_IMAGE, "init": AxisType.INIT_IMAGE, "img2img": AxisType.INIT_IMAGE,
 }
 
 EMPHASIS_MODES = ("Original", "No norm", "None", "comfy")
@@ -284,6 +286,15 @@ def _apply_variant(p, v, axis):
     return _sr(p, str(target), v.value, "variant axis")
 
 
+def _parse_init_images(raw, opts, choices) -> list[AxisValue]:
+    """img2img init images from files (read and checked now, so a bad file fails before any cell runs)."""
+    from promptlab.init_image import InitImage
+
+    mode, exact = opts.get("resize_mode") or "just-resize", bool(opts.get("exact_steps", False))
+    return [AxisValue(PurePath(path).name, InitImage.from_path(path, resize_mode=mode, exact_steps=exact))
+            for path in expand_strings(raw, what="init_image")]
+
+
 def _apply_lora(p, v, axis):
     name = axis.options.get("lora")
     prompt, n = lora_set_weight(p.prompt, v.value, name)
@@ -316,6 +327,7 @@ AXIS_DEFS: dict[AxisType, AxisDef] = {d.type: d for d in (
             _field("emphasis")),
     AxisDef(AxisType.DENOISING_STRENGTH, "Denoising strength",
             lambda r, o, c: _numbers(r, integer=False, what="denoising_strength", lo=0, hi=1), _field("denoising_strength")),
+    AxisDef(AxisType.INIT_IMAGE, "Init image", _parse_init_images, _field("init_image")),
     AxisDef(AxisType.PROMPT_SR, "Prompt S/R", lambda r, o, c: _texts(r, "prompt_sr"),
             lambda p, v, axis: _sr(p, axis.values[0].value, v.value, f"prompt_sr axis {axis.title!r}")),
     AxisDef(AxisType.PROMPT_ORDER, "Prompt order", _parse_order,
@@ -329,6 +341,7 @@ AXIS_DEFS: dict[AxisType, AxisDef] = {d.type: d for d in (
 # Options an axis mapping may carry besides type/values/title, per type.
 AXIS_OPTIONS: dict[AxisType, tuple[str, ...]] = {
     AxisType.LORA_WEIGHT: ("lora",),
+    AxisType.INIT_IMAGE: ("resize_mode", "exact_steps"),
     AxisType.WILDCARD: ("wildcard", "name", "wildcards_dir"),
     AxisType.VARIANT: ("template", "replace", "wildcards_dir"),
 }

@@ -97,6 +97,13 @@ def _coerce_base(data: Any) -> GenerationParams:
         if key == "extra":
             kwargs[key] = tuple((str(k), str(v)) for k, v in (value.items() if isinstance(value, dict) else value))
             continue
+        if key == "init_image" and value is not None:   # a path, or {path, resize_mode, exact_steps}
+            from promptlab.init_image import InitImage
+
+            spec = value if isinstance(value, dict) else {"path": value}
+            kwargs[key] = InitImage.from_path(str(spec.get("path", "")), resize_mode=spec.get("resize_mode", 0),
+                                              exact_steps=bool(spec.get("exact_steps", False)))
+            continue
         kwargs[key] = _coerce_value(key, value, hints[key])
     return GenerationParams(**kwargs)
 

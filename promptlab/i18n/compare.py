@@ -76,6 +76,7 @@ STRINGS = {
     "compare.axis.clip_skip": {"en": "Clip skip", "zh": "CLIP 跳过层"},
     "compare.axis.emphasis": {"en": "Emphasis mode", "zh": "强调模式"},
     "compare.axis.denoising_strength": {"en": "Denoising strength", "zh": "重绘幅度"},
+    "compare.axis.init_image": {"en": "Init image (img2img, image files)", "zh": "初始图像（图生图，图片文件）"},
     "compare.axis.prompt_sr": {"en": "Prompt S/R (first value is searched)", "zh": "提示词搜索/替换（第一个值为搜索词）"},
     "compare.axis.prompt_order": {"en": "Prompt order", "zh": "提示词顺序"},
     "compare.axis.lora_weight": {"en": "LoRA weight", "zh": "LoRA 权重"},
