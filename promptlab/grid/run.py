@@ -132,7 +132,13 @@ def load_cell(out_dir: Path, cell: Cell) -> CellResult | None:
 
 
 def check_backends(plan: GridPlan, backends: Sequence[Backend]) -> None:
-    """Fail before starting when a sampler in the plan is not one the backends offer."""
+    """Fail before starting when a sampler in the plan is not one the backends offer, or when cells have
+    an init image and a backend would ignore it (txt2img only)."""
+    from promptlab.init_image import require_img2img
+
+    img2img = next((c.params for c in plan.cells if c.params.init_image is not None), None)
+    for backend in backends if img2img is not None else ():
+        require_img2img(backend, img2img)
     wanted = sorted({c.params.sampler for c in plan.cells})
     for backend in backends:
         offered = backend.list_samplers()

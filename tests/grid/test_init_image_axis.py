@@ -58,3 +58,32 @@ def test_cell_record_keeps_a_summary_not_the_pixels(images):
     data = params_to_dict(params)
     assert data["init_image"]["name"] == "blue.png" and len(data["init_image"]["sha256"]) == 64
     assert params_from_dict(data).init_image is None
+
+
+def _spec(images):
+    return GridSpec.from_dict({"base": {"prompt": "a cat", "steps": 2, "width": 64, "height": 64, "seed": 1},
+                               "x": {"type": "init_image", "values": [str(p) for p in images]}})
+
+
+def test_grid_refuses_a_backend_that_would_ignore_the_image(images):
+    from promptlab.grid.run import run_grid
+    from promptlab.init_image import Img2ImgError
+    from tests.grid.helpers import DrawBackend
+
+    backend = DrawBackend()
+    with pytest.raises(Img2ImgError, match="cannot do img2img"):
+        run_grid(make_plan(_spec(images)), backend, record_timing=False)
+    assert backend.calls == []
+
+
+def test_grid_cells_carry_their_image_to_the_backend(images):
+    from promptlab.grid.run import run_grid
+    from tests.grid.helpers import DrawBackend
+
+    class Img2ImgDraw(DrawBackend):
+        supports_img2img = True
+
+    backend = Img2ImgDraw()
+    run = run_grid(make_plan(_spec(images)), backend, record_timing=False)
+    assert run.counts()["done"] == 2
+    assert [p.init_image.name for p in backend.calls] == ["red.png", "blue.png"]
