@@ -7,6 +7,7 @@ import io
 import streamlit as st
 
 from app_pages.common import lang, library, show_error
+from app_pages.components import conditioning_panel
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 from promptlab.params import GenerationParams
@@ -66,6 +67,7 @@ def apply_pending(models: list[str]) -> None:
         S["generate.hires_steps"] = int(p.hires_steps)
     if p.emphasis in EMPHASIS:
         S["generate.emphasis"] = p.emphasis
+    conditioning_panel.load_ensd(p.ensd)
     match = [m for m in models if p.model and m.split("/")[-1].lower() == p.model.lower()]
     if match:
         S["generate.model"] = match[0]
@@ -100,6 +102,7 @@ def form_params(model: str | None) -> GenerationParams:
         denoising_strength=float(S["generate.denoise"]) if hires else None,
         vae=None if S["generate.vae"] == "Automatic" else S["generate.vae"],
         emphasis=None if S["generate.emphasis"] == "Original" else S["generate.emphasis"],
+        ensd=conditioning_panel.ensd_value(),
     )
 
 
@@ -219,7 +222,7 @@ c2.selectbox(t("generate.schedule", L), schedule_names(), key="generate.schedule
 c3.slider(t("generate.steps", L), 1, 150, key="generate.steps")
 c1.number_input(t("generate.width", L), 64, 4096, step=8, key="generate.width")
 c2.number_input(t("generate.height", L), 64, 4096, step=8, key="generate.height")
-c3.number_input(t("generate.cfg", L), 1.0, 30.0, step=0.5, key="generate.cfg")
+c3.number_input(t("generate.cfg", L), 0.0, 30.0, step=0.5, key="generate.cfg")  # 0..1 mix as in A1111
 # ComfyUI seeds go past 2**32; Streamlit's number_input refuses more than 2**53 - 1 (a JavaScript number)
 c1.number_input(t("generate.seed", L), -1, 2**53 - 1, key="generate.seed", help=t("generate.seed_help", L))
 c2.number_input(t("generate.batch_count", L), 1, 100, key="generate.batch_count")
@@ -240,6 +243,7 @@ with st.expander(t("generate.advanced", L)):
     a1, a2 = st.columns(2)
     a1.selectbox(t("generate.vae", L), ["Automatic", *models["vae"]], key="generate.vae")
     a2.selectbox(t("generate.emphasis", L), list(EMPHASIS), key="generate.emphasis", help=t("generate.emphasis_help", L))
+conditioning_panel.a1111_expander(L)   # ENSD and the NovelAI preset
 
 from app_pages.components import wildcards_panel  # noqa: E402
 

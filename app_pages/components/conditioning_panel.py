@@ -1,0 +1,52 @@
+"""A1111-compatibility widgets: ENSD and the NovelAI preset (Generate page), the OpenCLIP token note (Build).
+
+The page keeps its form in ``st.session_state`` under ``generate.*``; this module owns ``generate.ensd``
+and changes ``generate.clip_skip`` only when the user presses the NovelAI preset.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from promptlab.i18n import t
+
+ENSD_KEY = "generate.ensd"
+NOVELAI_ENSD = 31337
+NOVELAI_CLIP_SKIP = 2
+
+
+def _novelai(clip_skip_key: str) -> None:
+    st.session_state[clip_skip_key] = NOVELAI_CLIP_SKIP
+    st.session_state[ENSD_KEY] = NOVELAI_ENSD
+
+
+def a1111_expander(lang: str, *, clip_skip_key: str = "generate.clip_skip") -> None:
+    """A small expander: the ENSD field and the "NovelAI emulation" preset (Clip skip 2, ENSD 31337)."""
+    st.session_state.setdefault(ENSD_KEY, 0)
+    with st.expander(t("cond.expander", lang)):
+        st.number_input(t("cond.ensd", lang), 0, 2**32 - 1, key=ENSD_KEY, help=t("cond.ensd.help", lang))
+        st.button(t("cond.preset.novelai", lang), key="generate.preset.novelai", on_click=_novelai,
+                  args=(clip_skip_key,), help=t("cond.preset.novelai.help", lang))
+
+
+def ensd_value() -> int | None:
+    """The form's ENSD as GenerationParams wants it (0 = off = None)."""
+    return int(st.session_state.get(ENSD_KEY, 0) or 0) or None
+
+
+def load_ensd(ensd: int | None) -> None:
+    """"Send to Generate" / "Reuse": put an image's ENSD into the form."""
+    st.session_state[ENSD_KEY] = int(ensd or 0)
+
+
+def openclip_token_note(text: str, lang: str, *, positive: bool = True) -> str | None:
+    """A caption when OpenCLIP (SD2, SDXL's second encoder) counts other tokens than CLIP-L (only HTML
+    entities can make them differ, so texts without ``&`` cost nothing)."""
+    if "&" not in text:
+        return None
+    from promptlab.tokens import count_tokens_per_encoder, encoders_agree
+
+    per_encoder = count_tokens_per_encoder(text, model_type="sdxl", negative=not positive)
+    if encoders_agree(per_encoder):
+        return None
+    return t("cond.tokens.encoders_differ", lang, counter=per_encoder[1].tokens.counter)
