@@ -51,7 +51,13 @@ def handoff(meta: Any, prompt: str, negative: str, *, as_shown: bool) -> tuple[s
 
     ``as_shown``: the prompt the page shows is passed on (a NovelAI prompt the user chose to keep in
     NovelAI syntax), with the NovelAI characters still added after BREAK; else the mapped one."""
-    mapped = a1111_params(meta)
+    try:
+        mapped = a1111_params(meta)
+    except PromptlabError as exc:   # settings no backend can run (a 0x0 hires size): said, and passed on as read
+        from app_pages.common import LANG_KEY, show_error
+
+        show_error(exc, st.session_state.get(LANG_KEY, "en"), warning=True)
+        mapped = meta.params.with_(prompt=prompt, negative_prompt=negative)
     if not as_shown:
         return mapped.prompt, mapped.negative_prompt, mapped
     chars = meta.details.get("character_prompts") or []
@@ -104,7 +110,10 @@ def show_plan(i: int, meta: Any, lang: str) -> GenerationParams | None:
 def for_generate(meta: Any, mapped: GenerationParams) -> GenerationParams:
     """What Read -> Generate fills the form with: the mapped settings, the checkpoint found here by hash
     or name (the image's name when none is found, so the Generate page says it is missing)."""
-    plan = local_plan(meta)
+    try:
+        plan = local_plan(meta)
+    except PromptlabError:
+        plan = None   # the Generate page checks the settings again and says what is wrong
     model = plan.params.model if plan is not None and plan.params.model else mapped.model
     return mapped.with_(model=model, sampler=plan.params.sampler if plan else mapped.sampler,
                         schedule_type=plan.params.schedule_type if plan else mapped.schedule_type)

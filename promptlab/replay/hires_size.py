@@ -37,13 +37,20 @@ def hires_target(width: int, height: int, scale: float | None, resize_x: int | N
     if rx == 0 and ry == 0:
         if not scale or scale <= 0:
             raise InvalidInputError("Hires fix needs a scale (Hires upscale) or a size (Hires resize).")
-        return HiresTarget(int(width * scale), int(height * scale))
+        return _checked(HiresTarget(int(width * scale), int(height * scale)))
     if ry == 0:
-        return HiresTarget(rx, rx * height // width)
+        return _checked(HiresTarget(rx, rx * height // width))
     if rx == 0:
-        return HiresTarget(ry * width // height, ry)
+        return _checked(HiresTarget(ry * width // height, ry))
     if width / height < rx / ry:
         up_x, up_y = rx, rx * height // width
     else:
         up_x, up_y = ry * width // height, ry
-    return HiresTarget(up_x, up_y, (up_x - rx) // _LATENT, (up_y - ry) // _LATENT)
+    return _checked(HiresTarget(up_x, up_y, (up_x - rx) // _LATENT, (up_y - ry) // _LATENT))
+
+
+def _checked(target: HiresTarget) -> HiresTarget:
+    w, h = target.final_size
+    if w < _LATENT or h < _LATENT:
+        raise InvalidInputError(f"Hires fix would make a {w}x{h} image; give a larger Hires resize or upscale.")
+    return target

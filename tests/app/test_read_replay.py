@@ -46,3 +46,18 @@ def test_replay_shows_the_plan_and_sends_it(app_test, shared_dir, lang):
     at.button(key="read.replay.run.0").click().run()
     sent = at.session_state["generate.pending"]
     assert (sent.seed, sent.sampler, sent.model) == (422847914351919, "Euler a", None)
+
+
+def test_settings_no_backend_can_run_give_a_message_not_a_traceback(app_test, tmp_path):
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "a cat\nSteps: 5, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 0x0, Hires resize: 0x1024")
+    path = tmp_path / "odd.png"
+    Image.new("RGB", (8, 8)).save(path, pnginfo=info)
+    at = _upload(app_test, path)
+    assert not at.exception and at.warning
+    at.toggle(key="read.replay.0").set_value(True).run()
+    assert not at.exception and at.error
+    at.button(key="read.gen.0").click().run()
+    assert at.session_state["generate.pending"].prompt == "a cat"   # (AppTest cannot switch pages)
