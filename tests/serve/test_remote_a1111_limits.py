@@ -43,3 +43,45 @@ def test_vae_automatic_and_none_are_kept(serve):
     for vae in ("Automatic", "None"):
         assert backend._vae(vae) == vae
     assert backend.list_vaes() is None   # promptlab serve has no /sdapi/v1/sd-vae: its backend resolves names
+
+
+def test_hires_progress_is_one_total_over_both_passes():
+    """A webui restarts sampling_step at 0 for the hires pass: the client reports one total."""
+    import asyncio
+    import base64
+    import io
+    import json
+
+    from fastapi import FastAPI
+    from PIL import Image
+
+    from tests.serve.conftest import RunningServer, free_port
+
+    # what /sdapi/v1/progress answers while the request runs: 4 first-pass steps, then 2 hires steps
+    states = [(1, 4), (3, 4), (4, 4), (1, 2), (2, 2)]
+    app = FastAPI()
+    seen_state = {"i": 0}
+
+    @app.get("/sdapi/v1/progress")
+    def progress(skip_current_image: bool = True):
+        i = min(seen_state["i"], len(states) - 1)
+        seen_state["i"] += 1
+        step, total = states[i]
+        return {"progress": 0.5, "state": {"sampling_step": step, "sampling_steps": total, "job_no": 0,
+                                           "job_count": 1, "job": ""}}
+
+    @app.post("/sdapi/v1/txt2img")
+    async def txt2img(body: dict):
+        while seen_state["i"] < len(states):
+            await asyncio.sleep(0.01)
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8)).save(buffer, format="PNG")
+        return {"images": [base64.b64encode(buffer.getvalue()).decode()], "info": json.dumps({"all_seeds": [1]})}
+
+    with RunningServer(app, free_port()) as server:
+        seen = []
+        RemoteA1111Backend(server.url, poll_interval=0.02).generate(
+            GenerationParams(steps=4, hires_upscale=2, hires_steps=2, width=64, height=64), on_progress=seen.append)
+    steps = [(p.step, p.total_steps) for p in seen]
+    assert steps[0] == (1, 6) and steps[-1] == (6, 6)
+    assert [s for s, _ in steps] == sorted(s for s, _ in steps)
