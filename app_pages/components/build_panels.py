@@ -82,9 +82,9 @@ def chips(field: str, key: str, db: Any, lang: str) -> None:
 
 
 def token_counter(text: str, lang: str, *, positive: bool) -> None:
-    try:
     from app_pages.components.conditioning_panel import openclip_token_note
 
+    try:
         view = token_view(text, positive=positive)
     except PromptlabError as exc:
         show_error(exc, lang, warning=True)
@@ -94,10 +94,10 @@ def token_counter(text: str, lang: str, *, positive: bool) -> None:
     if over:
         parts.append(t("build.chunks", lang, n=len(view.chunks)))
     st.caption(" · ".join(parts))
-    if text.strip():
     openclip = openclip_token_note(text, lang, positive=positive)   # SD2 / SDXL-G unescape &entities
     if openclip:
         st.caption(openclip)
+    if text.strip():
         spans = []
         for i, (count, decoded) in enumerate(view.chunks):
             color = CHUNK_COLORS[i % len(CHUNK_COLORS)]
