@@ -48,7 +48,8 @@ def _base_form() -> dict:
         samplers = default_choices().samplers or ("Euler a",)
         base["sampler"] = c[0].selectbox(t("compare.sampler", L), samplers, key="compare.sampler")
         models = _model_names("Stable-diffusion")
-        model = c[1].selectbox(t("compare.checkpoint", L), ["", *models], key="compare.model")
+        model = c[1].selectbox(t("compare.checkpoint", L), ["", *models], key="compare.model",
+                              placeholder=t("common.choose_one", L))
         if model:
             base["model"] = model
     return base

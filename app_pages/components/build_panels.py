@@ -69,7 +69,8 @@ def chips(field: str, key: str, db: Any, lang: str) -> None:
     st.session_state[_sel_key(field)] = selection
     cats = [category_of(db, unescape_tag(chip_core(it))) if _PLAIN_TAG.match(chip_core(it)) else None for it in items]
     st.pills(t("build.chips", lang), options=list(range(len(items))), selection_mode="multi", key=_sel_key(field),
-             format_func=lambda i: chip_label(items[i], cats[i]), label_visibility="collapsed")
+             format_func=lambda i: chip_label(items[i], cats[i]), label_visibility="collapsed",
+             wrap=True)   # Streamlit's default here was one scrolling row that hid half the tags
     buttons = ((ChipOp.DOWN, ":material/remove:", "build.chip.down"), (ChipOp.UP, ":material/add:", "build.chip.up"),
                (ChipOp.TOGGLE, ":material/visibility_off:", "build.chip.toggle"),
                (ChipOp.LEFT, ":material/arrow_back:", "build.chip.left"),

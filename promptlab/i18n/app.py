@@ -19,8 +19,8 @@ STRINGS = {
     "app.sidebar.backend_chosen": {"en": "Backend in use: {names}", "zh": "正在使用的后端：{names}"},
     "app.sidebar.backend_unchosen": {"en": "Backend in use: none chosen", "zh": "正在使用的后端：未选择"},
     "app.sidebar.mirror": {
-        "en": "Downloads from {endpoint} (set HF_ENDPOINT to use a mirror)",
-        "zh": "下载地址：{endpoint}（可设置 HF_ENDPOINT 使用镜像站）",
+        "en": "Downloads from `{endpoint}` (set HF_ENDPOINT to use a mirror)",
+        "zh": "下载地址：`{endpoint}`（可设置 HF_ENDPOINT 使用镜像站）",
     },
     "app.sidebar.doctor": {
         "en": "`promptlab doctor` lists the same in a terminal.", "zh": "在终端运行 `promptlab doctor` 可查看同样的信息。",

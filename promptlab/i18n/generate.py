@@ -18,8 +18,8 @@ STRINGS = {
         "zh": "将 {file}（{size}，Stable Diffusion 1.5，与 A1111 首次启动时相同）下载到 {folder}。无法联网时：请自行把该文件（或任意 .safetensors 模型）复制到该文件夹，然后点“刷新”。",
     },
     "generate.mirror": {
-        "en": "Download server: {endpoint}. Cannot reach it? Set the HF_ENDPOINT environment variable to a mirror and restart the app.",
-        "zh": "下载服务器：{endpoint}。无法访问？请把环境变量 HF_ENDPOINT 设为镜像站地址后重启应用。",
+        "en": "Download server: `{endpoint}`. Cannot reach it? Set the HF_ENDPOINT environment variable to a mirror and restart the app.",
+        "zh": "下载服务器：`{endpoint}`。无法访问？请把环境变量 HF_ENDPOINT 设为镜像站地址后重启应用。",
     },
     "generate.offline": {
         "en": "This machine cannot reach {endpoint}, so nothing can be downloaded. Copy {file} (or any Stable Diffusion .safetensors checkpoint) into {folder}, then press Refresh — or set HF_ENDPOINT to a mirror you can reach.",

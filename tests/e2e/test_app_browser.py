@@ -156,3 +156,87 @@ def test_search_box_without_the_endpoint_asks_through_streamlit(page, tmp_path):
     finally:
         plain.close()
         server.close()
+
+
+def _lang(page, name: str) -> None:
+    page.get_by_role("radio", name=name).click()
+
+
+def test_new_user_walk_english_then_chinese_without_models(page, app):
+    """A fresh home, no network (HF_HUB_OFFLINE), no models: search characters in English, Chinese and
+    pinyin, add and reweight chips, open Generate and Compare and read why nothing can run yet, and
+    switch the language mid-page without losing the page's state."""
+    from playwright.sync_api import expect
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(app.url)
+    expect(page.get_by_role("heading", name="Build a prompt")).to_be_visible(timeout=60_000)
+    prompt = page.get_by_role("textbox", name="Prompt", exact=True)
+    prompt.fill("")
+    prompt.press("Control+Enter")
+    # The starter set has characters (the tags engineer's data): English, Chinese and pinyin queries.
+    # (tags are written with spaces by default, as A1111 users type them)
+    _pick(page, "miku", "hatsune_miku")
+    expect(prompt).to_have_value("hatsune miku")
+    _pick(page, "luka", "megurine_luka")
+    expect(prompt).to_have_value("hatsune miku, megurine luka")
+    _pick(page, "changfa", "long_hair")
+    expect(prompt).to_have_value("hatsune miku, megurine luka, long hair")
+    # Reweight a chip: select it, press Stronger twice; the weight reads as A1111 writes it.
+    page.get_by_role("button", name=re.compile(r"^long hair")).first.click()
+    page.get_by_role("button", name="Stronger").click()
+    expect(prompt).to_have_value("hatsune miku, megurine luka, (long hair:1.1)")
+    page.get_by_role("button", name="Stronger").click()
+    expect(prompt).to_have_value("hatsune miku, megurine luka, (long hair:1.2)")
+    expect(page.get_by_role("button", name=re.compile(r"^long hair:1\.2"))).to_be_visible()
+    expect(page.get_by_text("×")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "walk-build-en.png"), full_page=True)
+    # Many tags: the chip row wraps onto more lines, the last chip is on screen (not hidden off the row).
+    many = ", ".join(["hatsune miku", "megurine luka", "(long hair:1.2)"] + [f"tag number {i}" for i in range(24)])
+    prompt.fill(many)
+    prompt.press("Control+Enter")
+    first, last = (page.get_by_role("button", name=re.compile(name)).first for name in ("^hatsune miku", "^tag number 23"))
+    expect(last).to_be_visible()
+    first_box, last_box = first.bounding_box(), last.bounding_box()
+    assert last_box["y"] > first_box["y"] + first_box["height"] / 2, (first_box, last_box)   # on a later line
+    assert last_box["x"] + last_box["width"] <= 1400
+    prompt.fill("hatsune miku, megurine luka, (long hair:1.2)")
+    prompt.press("Control+Enter")
+
+    # 中文 mid-page: the prompt stays, the page is Chinese, a Chinese query finds the character.
+    _lang(page, "简体中文")
+    expect(page.get_by_role("heading", name="构建提示词")).to_be_visible()
+    expect(page.get_by_role("textbox", name="正向提示词", exact=True)).to_have_value(
+        "hatsune miku, megurine luka, (long hair:1.2)")
+    _pick(page, "初音", "hatsune_miku")   # already in the prompt: added once
+    expect(page.get_by_role("textbox", name="正向提示词", exact=True)).to_have_value(
+        "hatsune miku, megurine luka, (long hair:1.2)")
+    page.screenshot(path=str(ARTIFACTS / "walk-build-zh.png"), full_page=True)
+
+    # Generate without a model: the button is off and says why, the Refresh it mentions is there.
+    page.get_by_role("link", name="生成").click()
+    expect(page.get_by_text(re.compile("没有找到模型"))).to_be_visible()
+    expect(page.get_by_text(re.compile("无法生成"))).to_be_visible()
+    expect(page.get_by_role("button", name="刷新")).to_be_visible()
+    expect(page.get_by_role("button", name="生成", exact=True)).to_be_disabled()
+    expect(page.get_by_role("button", name="停止")).to_have_count(0)
+    expect(page.get_by_text("Backend URL")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "walk-generate-zh.png"), full_page=True)
+
+    # Compare without a model: a grid is refused with what to fix.
+    page.get_by_role("link", name="对比").click()
+    expect(page.get_by_role("heading", name="对比")).to_be_visible()
+    page.get_by_role("combobox", name="X 轴").click()
+    page.get_by_role("option", name="步数", exact=True).click()
+    page.get_by_role("textbox", name="X 取值").fill("10, 20")
+    page.get_by_role("textbox", name="X 取值").press("Enter")
+    expect(page.get_by_text(re.compile("未开始"))).to_be_visible()
+    expect(page.get_by_role("button", name="开始生成")).to_be_disabled()
+    expect(page.get_by_text("Choose an option")).to_have_count(0)   # Streamlit's placeholder, set in 中文
+    page.screenshot(path=str(ARTIFACTS / "walk-compare-zh.png"), full_page=True)
+
+    # Back to English on the same page: the axis chosen is kept.
+    _lang(page, "English")
+    expect(page.get_by_role("heading", name="Compare")).to_be_visible()
+    expect(page.get_by_role("textbox", name="X values")).to_have_value("10, 20")
+    expect(page.get_by_text(re.compile("Not started"))).to_be_visible()
