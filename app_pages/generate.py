@@ -197,6 +197,8 @@ for key, value in FORM_DEFAULTS.items():
 apply_pending(models["checkpoint"])
 if S.get("generate.notice"):
     st.warning(S.pop("generate.notice"))
+if S.get("replay.notice"):   # set by Read -> Generate (app_pages/components/replay_view.py)
+    st.warning(S.pop("replay.notice"))
 
 # ONE Backends area (this machine and/or servers), the checkpoint row, and why Generate may be off
 from app_pages.components import generate_backend  # noqa: E402
