@@ -15,6 +15,7 @@ from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 from promptlab.params import GenerationParams
 
+NOTICE_KEY = "replay.notice"   # what Read -> Generate could not carry over, shown once by the Generate page
 _ICONS = {"exact": "✅", "mapped": "🔁", "approximated": "≈", "not_reproducible": "⛔"}
 
 
@@ -114,6 +115,14 @@ def for_generate(meta: Any, mapped: GenerationParams) -> GenerationParams:
         plan = local_plan(meta)
     except PromptlabError:
         plan = None   # the Generate page checks the settings again and says what is wrong
+    if plan is not None:
+        from app_pages.common import LANG_KEY
+
+        lang = st.session_state.get(LANG_KEY, "en")
+        differs = [f"{i.key}: {i.explain(lang)}" for i in plan.items
+                   if i.status.value in ("approximated", "not_reproducible")]
+        if differs:   # shown on the Generate page: what will not be as in the image, and why
+            st.session_state[NOTICE_KEY] = t("replay.notice", lang, items="\n- ".join([""] + differs))
     model = plan.params.model if plan is not None and plan.params.model else mapped.model
     return mapped.with_(model=model, sampler=plan.params.sampler if plan else mapped.sampler,
                         schedule_type=plan.params.schedule_type if plan else mapped.schedule_type)

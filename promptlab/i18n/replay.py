@@ -86,6 +86,7 @@ STRINGS = {
         "en": "A1111 has no per-character prompts or positions: Build, Generate and Replay add them to the prompt after BREAK.",
         "zh": "A1111 没有按角色的提示词和位置：构建、生成和复现会以 BREAK 分隔把它们追加到提示词。",
     },
+    "replay.notice": {"en": "Not as in the image (see Replay on the Read page):{items}", "zh": "与图片不同之处（详见读取页的“复现”）：{items}"},
     "replay.run": {"en": "Send the plan to Generate", "zh": "将计划发送到生成页"},
     "replay.as_json": {"en": "Plan as JSON", "zh": "计划（JSON）"},
     "replay.cli.summary": {"en": "replay plan for {source} on the {backend} backend:", "zh": "{source} 在 {backend} 后端上的复现计划："},

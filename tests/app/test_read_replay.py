@@ -61,3 +61,13 @@ def test_settings_no_backend_can_run_give_a_message_not_a_traceback(app_test, tm
     assert not at.exception and at.error
     at.button(key="read.gen.0").click().run()
     assert at.session_state["generate.pending"].prompt == "a cat"   # (AppTest cannot switch pages)
+
+
+def test_generate_page_says_what_differs_from_the_image(app_test, shared_dir):
+    at = _upload(app_test, shared_dir / FIX / "comfyui.png")
+    at.button(key="read.gen.0").click().run()
+    notice = at.session_state["replay.notice"]
+    assert "waiIllustriousSDXL_v160" in notice and notice.startswith("Not as in the image")
+    page = app_test("app_pages/generate.py", **{"replay__notice": notice, "generate__pending": at.session_state["generate.pending"]})
+    page.run()
+    assert any("waiIllustriousSDXL_v160" in w.value for w in page.warning)
