@@ -45,7 +45,7 @@ def apply_pending(models: list[str]) -> None:
     p: GenerationParams | None = S.pop("generate.pending", None)
     if p is None:
         return
-    from promptlab.backend.hires import UPSCALERS
+    from app_pages.components.upscaler_choice import hires_upscalers
 
     S.update({
         "generate.prompt": p.prompt, "generate.negative": p.negative_prompt, "generate.steps": int(p.steps),
@@ -59,7 +59,7 @@ def apply_pending(models: list[str]) -> None:
         S["generate.schedule"] = p.schedule_type
     if p.hires_upscale:
         S["generate.hires_scale"] = float(p.hires_upscale)
-    if p.hires_upscaler in UPSCALERS:
+    if p.hires_upscaler in hires_upscalers(str(models_root())):
         S["generate.hires_upscaler"] = p.hires_upscaler
     if p.denoising_strength is not None:
         S["generate.denoise"] = float(p.denoising_strength)
@@ -232,11 +232,12 @@ c3.number_input(t("generate.batch_size", L), 1, 8, key="generate.batch_size")
 c1.number_input(t("generate.clip_skip", L), 1, 12, key="generate.clip_skip")
 
 with st.expander(t("generate.hires_fix", L), expanded=bool(S["generate.hires"])):
-    from promptlab.backend.hires import UPSCALERS
+    from app_pages.components.upscaler_choice import hires_upscalers
 
     st.checkbox(t("generate.hires_enable", L), key="generate.hires")
     h1, h2 = st.columns(2)
-    h1.selectbox(t("generate.hires_upscaler", L), list(UPSCALERS), key="generate.hires_upscaler")
+    h1.selectbox(t("generate.hires_upscaler", L), hires_upscalers(root), key="generate.hires_upscaler",
+                 help=t("upscale.hires_model_help", L))
     h2.number_input(t("generate.hires_scale", L), 1.0, 4.0, step=0.05, key="generate.hires_scale")
     h1.number_input(t("generate.hires_steps", L), 0, 150, key="generate.hires_steps", help=t("generate.hires_steps_help", L))
     h2.slider(t("generate.denoise", L), 0.01, 1.0, key="generate.denoise")
