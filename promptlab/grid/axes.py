@@ -30,6 +30,7 @@ class AxisType(enum.Enum):
     SEED = "seed"
     SIZE = "size"
     CLIP_SKIP = "clip_skip"
+    ENSD = "ensd"
     EMPHASIS = "emphasis"
     DENOISING_STRENGTH = "denoising_strength"
     INIT_IMAGE = "init_image"
@@ -49,6 +50,7 @@ ALIASES = {
     "prompt_s_r": AxisType.PROMPT_SR, "sr": AxisType.PROMPT_SR, "search_replace": AxisType.PROMPT_SR,
     "lora": AxisType.LORA_WEIGHT, "variants": AxisType.VARIANT, "prompt": AxisType.VARIANT,
     "emphasis_mode": AxisType.EMPHASIS, "clipskip": AxisType.CLIP_SKIP,
+    "eta_noise_seed_delta": AxisType.ENSD, "eta_noise_seed_delta_ensd": AxisType.ENSD,
     "init_images": AxisType.INIT_IMAGE, "init": AxisType.INIT_IMAGE, "img2img": AxisType.INIT_IMAGE,
 }
 
@@ -322,6 +324,8 @@ AXIS_DEFS: dict[AxisType, AxisDef] = {d.type: d for d in (
     AxisDef(AxisType.SEED, "Seed", lambda r, o, c: _numbers(r, integer=True, what="seed", lo=-1, hi=2**64 - 1), _field("seed")),
     AxisDef(AxisType.SIZE, "Size", lambda r, o, c: _size(r, "size"), _FieldSetter("width", "height")),
     AxisDef(AxisType.CLIP_SKIP, "Clip skip", lambda r, o, c: _numbers(r, integer=True, what="clip_skip", lo=1, hi=12), _field("clip_skip")),
+    # A1111's "Eta noise seed delta" (0 = off); changes pixels only for samplers that draw extra noise
+    AxisDef(AxisType.ENSD, "ENSD", lambda r, o, c: _numbers(r, integer=True, what="ensd", lo=0, hi=2**32 - 1), _field("ensd")),
     AxisDef(AxisType.EMPHASIS, "Emphasis",
             lambda r, o, c: [AxisValue(n, n) for n in (_pick(s, EMPHASIS_MODES, "emphasis mode") for s in expand_strings(r, what="emphasis"))],
             _field("emphasis")),

@@ -74,6 +74,7 @@ STRINGS = {
     "compare.axis.seed": {"en": "Seed", "zh": "种子"},
     "compare.axis.size": {"en": "Size (WxH)", "zh": "尺寸（宽x高）"},
     "compare.axis.clip_skip": {"en": "Clip skip", "zh": "CLIP 跳过层"},
+    "compare.axis.ensd": {"en": "ENSD (eta noise seed delta)", "zh": "ENSD（eta 噪声种子偏移）"},
     "compare.axis.emphasis": {"en": "Emphasis mode", "zh": "强调模式"},
     "compare.axis.denoising_strength": {"en": "Denoising strength", "zh": "重绘幅度"},
     "compare.axis.init_image": {"en": "Init image (img2img, image files)", "zh": "初始图像（图生图，图片文件）"},
