@@ -22,8 +22,9 @@ from typing import Any
 
 from promptlab.backend.a1111_api import match_model_name
 from promptlab.backend.base import GeneratedImage, Progress, ProgressCallback
+from promptlab.backend.comfyui_errors import execution_error, history_error, http_error, node_errors
 from promptlab.backend.comfyui_workflow import SAMPLERS, SCHEDULERS, build_txt2img
-from promptlab.errors import BackendError, CancelledError, InvalidInputError, PromptlabError, missing_dependency
+from promptlab.errors import BackendError, CancelledError, InvalidInputError, missing_dependency
 from promptlab.i18n import t
 from promptlab.params import GenerationParams
 
@@ -67,7 +68,7 @@ class ComfyUIBackend:
             except httpx.HTTPError as exc:
                 raise BackendError(f"ComfyUI {path} failed: {exc}") from None
         if response.status_code >= 400:
-            raise BackendError(_http_error(path, response))
+            raise BackendError(http_error(path, response))
         if raw:
             return response.content
         if not response.content:   # /interrupt and /queue answer 200 with an empty body
@@ -171,7 +172,7 @@ class ComfyUIBackend:
         try:
             queued = self._call("POST", "/prompt", json_body={"prompt": workflow.graph, "client_id": self.client_id})
             if queued.get("node_errors"):
-                raise BackendError(t("replay.error.comfy_rejected", "en", details=_node_errors(queued["node_errors"])))
+                raise BackendError(t("replay.error.comfy_rejected", "en", details=node_errors(queued["node_errors"])))
             prompt_id = queued.get("prompt_id")
             if not prompt_id:
                 raise BackendError(f"ComfyUI did not queue the workflow: {json.dumps(queued)[:500]}")
@@ -216,7 +217,7 @@ class ComfyUIBackend:
                     if kind == "execution_interrupted" and data.get("prompt_id") == prompt_id:
                         raise CancelledError(f"Interrupted on {self.name}.")
                     if kind == "execution_error" and data.get("prompt_id") == prompt_id:
-                        raise BackendError(_execution_error(data))
+                        raise BackendError(execution_error(data))
                     if kind == "executing" and data.get("node") is None and data.get("prompt_id") == prompt_id:
                         return
                     continue
@@ -226,7 +227,7 @@ class ComfyUIBackend:
             if history:
                 status = history.get("status", {})
                 if status.get("status_str") == "error":
-                    raise _history_error(status, self.name)
+                    raise history_error(status, self.name)
                 if status.get("completed", True):
                     return
         raise BackendError(f"ComfyUI did not finish within {self.timeout:.0f} s.")
@@ -253,7 +254,7 @@ class ComfyUIBackend:
 
         history = self._call("GET", f"/history/{prompt_id}").get(prompt_id) or {}
         if history.get("status", {}).get("status_str") == "error":
-            raise _history_error(history["status"], self.name)
+            raise history_error(history["status"], self.name)
         images = history.get("outputs", {}).get(output_node, {}).get("images", [])
         if not images:
             raise BackendError("ComfyUI finished but returned no image.")
@@ -267,8 +268,7 @@ class ComfyUIBackend:
             raise BackendError(f"ComfyUI returned an image that cannot be decoded: {exc}") from None
         return image
 
-
-# --- what the real server answers, made readable ---------------------------------------------------
+# --- the params as run ------------------------------------------------------------------------
 
 
 def _as_run(params: GenerationParams) -> GenerationParams:
@@ -289,48 +289,3 @@ def _as_run(params: GenerationParams) -> GenerationParams:
 def _hires_node(graph: dict[str, Any]) -> str | None:
     samplers = [node_id for node_id, node in graph.items() if node.get("class_type") == "KSampler"]
     return samplers[1] if len(samplers) > 1 else None
-
-
-def _http_error(path: str, response: Any) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and body.get("node_errors"):
-        return t("replay.error.comfy_rejected", "en", details=_node_errors(body["node_errors"]))
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        error = body["error"]
-        return f"ComfyUI {path} answered HTTP {response.status_code}: {error.get('message', '')} {error.get('details', '')}".strip()
-    return f"ComfyUI {path} answered HTTP {response.status_code}: {response.text[:300]}"
-
-
-def _node_errors(node_errors: dict[str, Any]) -> str:
-    """``{node: {"errors": [{"message", "details"}], "class_type"}}`` as one line per problem."""
-    parts = []
-    for node_id, entry in node_errors.items():
-        entry = entry if isinstance(entry, dict) else {}
-        for error in entry.get("errors", []) or []:
-            if isinstance(error, dict):
-                text = error.get("message", "")
-                if error.get("details"):
-                    text += f": {error['details']}"
-            else:
-                text = str(error)
-            parts.append(f"node {node_id} ({entry.get('class_type', '?')}): {text}")
-    return "; ".join(parts) or json.dumps(node_errors)[:300]
-
-
-def _execution_error(data: dict[str, Any]) -> str:
-    return t("replay.error.comfy_failed", "en", node=data.get("node_id", "?"), node_type=data.get("node_type", "?"),
-             message=str(data.get("exception_message", "")).strip() or data.get("exception_type", "unknown error"))
-
-
-def _history_error(status: dict[str, Any], name: str) -> PromptlabError:
-    for message in status.get("messages", []) or []:
-        if isinstance(message, list) and len(message) == 2:
-            kind, data = message
-            if kind == "execution_interrupted":
-                return CancelledError(f"Interrupted on {name}.")
-            if kind == "execution_error" and isinstance(data, dict):
-                return BackendError(_execution_error(data))
-    return BackendError(f"ComfyUI failed without an error message on {name}.")
