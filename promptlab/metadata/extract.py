@@ -9,6 +9,8 @@ UserComment used. Everything here is stdlib; nothing raises on bad data except `
 
 from __future__ import annotations
 
+import io
+import os
 import struct
 import zlib
 from dataclasses import dataclass
@@ -102,42 +104,76 @@ def _read_capped(stream: BinaryIO, length: int, what: str, warnings: list[str]) 
     return stream.read(length)
 
 
+# The first read: IHDR and the text chunks most tools write before IDAT fit in it; what lies past it
+# is reached by chunk headers alone (one small positional read per chunk, image data never read).
+_PNG_FIRST_READ = 16 * 1024
+_PNG_WANTED = frozenset((b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"IHDR"))
+
+
+class _PositionalReader:
+    """``read_at(offset, n)``: ``os.pread`` on a real file (no seek, no 8 KiB buffer refill per
+    chunk header), slicing for in-memory bytes, seek+read for any other stream."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._fd: int | None = None
+        self._memory: bytes | None = None
+        if isinstance(stream, io.BytesIO):
+            self._memory = stream.getvalue()
+        elif isinstance(stream, io.BufferedReader) and hasattr(os, "pread"):
+            self._fd = stream.fileno()
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        if self._memory is not None:
+            return self._memory[offset:offset + n]
+        if self._fd is not None:
+            return os.pread(self._fd, n, offset)
+        self._stream.seek(offset)
+        return self._stream.read(n)
+
+
 def _png(stream: BinaryIO) -> Extracted:
-    stream.seek(8)
+    src = _PositionalReader(stream)
+    block = src.read_at(0, _PNG_FIRST_READ)
     items: list[TextItem] = []
     warnings: list[str] = []
     width = height = None
     has_alpha = False
     seen_iend = False
+    pos = 8
     while True:
-        header = stream.read(8)
+        header = block[pos:pos + 8] if pos + 8 <= len(block) else src.read_at(pos, 8)
         if len(header) < 8:
             break
         length, ctype = struct.unpack(">I4s", header)
-        name = ctype.decode("latin-1")
         if ctype == b"IEND":
             seen_iend = True
             break
-        if ctype in (b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"IHDR"):
-            data = _read_capped(stream, length, f"PNG {name} chunk", warnings)
-            if len(data) < min(length, MAX_TEXT_BYTES):
+        start = pos + 8
+        pos = start + length + 4  # data and CRC
+        if ctype in _PNG_WANTED:
+            name = ctype.decode("latin-1")
+            n = min(length, MAX_TEXT_BYTES)
+            data = block[start:start + n] if start + n <= len(block) else src.read_at(start, n)
+            if length > MAX_TEXT_BYTES:
+                warnings.append(f"PNG {name} chunk is {length / 2**20:.1f} MiB; only the first "
+                                f"{MAX_TEXT_BYTES // 2**20} MiB were read")
+            if len(data) < n:
                 warnings.append(f"PNG {name} chunk is truncated (file ends inside it)")
-            stream.seek(4, 1)  # CRC
-            if ctype == b"IHDR" and len(data) >= 13:
-                width, height, _depth, colour = struct.unpack(">IIBB", data[:10])
-                has_alpha = colour in (4, 6)
+            if ctype == b"IHDR":
+                if len(data) >= 13:
+                    width, height, _depth, colour = struct.unpack(">IIBB", data[:10])
+                    has_alpha = colour in (4, 6)
             elif ctype == b"eXIf":
                 items.extend(read_tiff(data, "png:eXIf", warnings))
-            elif ctype != b"IHDR":
+            else:
                 item = _png_text(ctype, data, warnings)
                 if item is not None:
                     items.append(item)
-        else:
-            if ctype == b"tRNS":
-                has_alpha = True
-            elif ctype == b"caBX":
-                items.append(_c2pa(length, "png:caBX"))
-            stream.seek(length + 4, 1)
+        elif ctype == b"tRNS":
+            has_alpha = True
+        elif ctype == b"caBX":
+            items.append(_c2pa(length, "png:caBX"))
     if not seen_iend:
         warnings.append("PNG is truncated (no IEND chunk); text found before the cut was read")
     return Extracted("PNG", width, height, has_alpha, tuple(items), tuple(warnings), lossless=True)
