@@ -188,7 +188,7 @@ def _show_job(job: GridJob) -> None:
         _progress(job)
         return
     if job.error is not None:
-        st.error(t("compare.job_error", L, error=job.error))
+        show_error(job.error, L, sentence=t("compare.job_stopped", L))
         return
     counts = job.run.counts()
     if job.run.cancelled:

@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages.common import show_error
+from app_pages.components.ray_option import caption_on_ray, ray_choice
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 
@@ -104,7 +105,11 @@ def _show_result(i: int, name: str, data: bytes, entry: dict, lang: str) -> None
 
     st.markdown(f"**{name}**")
     if "error" in entry:  # unreadable bytes: no preview either
-        st.error(t("interrogate.failed", lang, name=name, error=entry["error"]))
+        error = entry["error"]
+        if isinstance(error, BaseException):
+            show_error(error, lang, sentence=f"{name}:")
+        else:
+            st.error(t("interrogate.failed", lang, name=name, error=error))
         return
     left, right = st.columns([1, 3])
     left.image(data, width=160)
@@ -161,7 +166,7 @@ def _images_tab(lang: str) -> None:
                         results.append((up.name, up.getvalue(), {**r.to_dict(),
                                         "issues": _validate([tg.name for tg in r.tags])}))
                     except PromptlabError as exc:
-                        results.append((up.name, up.getvalue(), {"error": str(exc)}))
+                        results.append((up.name, up.getvalue(), {"error": exc}))   # shown translated
             else:
                 try:
                     prompts = _clip(family, caption_model).interrogate(
@@ -195,6 +200,7 @@ def _folder_tab(lang: str) -> None:
                          format_func=lambda b: t("interrogate.batch_auto", lang) if b == "auto" else str(b),
                          help=t("interrogate.batch_help", lang))
     recursive = c3.checkbox(t("interrogate.recursive", lang), key=K + "recursive")
+    use_ray, ray_address = ray_choice(lang)
     if not st.button(t("interrogate.caption_run", lang), key=K + "caption", type="primary", disabled=not folder):
         report = st.session_state.get(K + "report")
     else:
@@ -207,7 +213,10 @@ def _folder_tab(lang: str) -> None:
             def progress(done: int, total: int, _path: Path) -> None:
                 bar.progress(done / max(total, 1), text=t("interrogate.progress", lang, done=done, total=total))
 
-            report = caption_folder(Path(folder).expanduser(), tagger, tag_options, options, progress=progress)
+            if use_ray:
+                report = caption_on_ray(folder, tagger, tag_options, options, ray_address, bar, lang)
+            else:
+                report = caption_folder(Path(folder).expanduser(), tagger, tag_options, options, progress=progress)
         except PromptlabError as exc:
             show_error(exc, lang)
             return

@@ -54,6 +54,7 @@ STRINGS = {
     },
     "compare.finished": {"en": "Done: {made} made, {reused} reused, {failed} failed in {seconds:.1f}s.", "zh": "完成：新生成 {made}，复用 {reused}，失败 {failed}，用时 {seconds:.1f} 秒。"},
     "compare.job_error": {"en": "The grid stopped: {error}", "zh": "对比图生成中断：{error}"},
+    "compare.job_stopped": {"en": "The grid stopped:", "zh": "对比图生成中断："},
     "compare.results": {"en": "Results", "zh": "结果"},
     "compare.rows": {"en": "Rows", "zh": "行"},
     "compare.cols": {"en": "Columns", "zh": "列"},

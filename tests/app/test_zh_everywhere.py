@@ -76,3 +76,23 @@ def test_the_checker_finds_an_english_leak(app_test):
     """The test above can fail: the same page in English is full of catalogue text."""
     at = app_test(_page("generate"), lang="en").run()
     assert leaks(at)
+
+
+def test_no_page_asks_the_catalogue_for_english_by_name():
+    """A `t(key, "en")` in a page would show English in the Chinese UI whatever the switch says."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "app_pages"
+    pattern = re.compile(r"""\bt\([^()]*,\s*["']en["']""")
+    offenders = [f"{path.relative_to(root)}:{n}" for path in sorted(root.rglob("*.py"))
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert offenders == []
+
+
+def test_an_error_in_chinese_is_a_chinese_sentence_with_the_english_detail_below(app_test, _isolated_home):
+    (_isolated_home / "library.sqlite").write_bytes(b"not a database" * 500)
+    at = app_test("app_pages/library.py", lang="zh").run()
+    assert not at.exception
+    assert "收藏库文件已损坏" in at.error[0].value
+    assert any("LibraryCorruptError" in c.value for c in at.code)   # the English detail, in the expander
+    assert leaks(at) == []
