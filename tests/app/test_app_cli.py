@@ -166,3 +166,16 @@ def test_installed_wheel_ships_the_app_and_promptlab_app_starts_it(tmp_path):
         assert _tag_search(server.url, "hair")
     finally:
         server.close()
+
+
+def test_flags_of_promptlab_app_match_the_checkouts_streamlit_config():
+    """`promptlab app` passes .streamlit/config.toml's settings as flags (an installed app has no such file)."""
+    import tomllib
+
+    from promptlab.cli.app_cmds import STREAMLIT_FLAGS
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    settings = {f"{section}.{name}": str(value).lower() for section, values in config.items()
+                for name, value in values.items()}
+    flags = dict(STREAMLIT_FLAGS)
+    assert {name: flags.get(name) for name in settings} == settings
