@@ -71,3 +71,14 @@ def test_a1111_root_layout(tmp_path):
     # a built-in name also finds its file converted to .safetensors (same stem)
     assert resolve_upscaler("DAT x4", roots).path.name == "DAT_x4.safetensors"
     assert resolve_upscaler("DAT_x4", roots).path.name == "DAT_x4.safetensors"
+
+
+def test_names_and_cli_import_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, promptlab.upscale, promptlab.upscale.names, promptlab.cli.upscale_cmds, "
+            "promptlab.backend.hires; "
+            "print(sorted(m for m in ('torch', 'spandrel', 'diffusers', 'streamlit') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
