@@ -1,4 +1,5 @@
-"""The steps of ``build_plan``, one per group of settings (prompts, basics, sampler, models, hires, rest).
+"""The steps of ``build_plan``, one per group of settings (basics, sampler, hires, the rest; prompts and
+models have their own modules).
 
 Each step adds ``PlanItem``s to the builder and puts what runs into ``b.changes``. A field that no
 step claims is listed by ``the_rest``: nothing in an image is left out of the plan.
@@ -12,7 +13,7 @@ from typing import Any
 from promptlab.params import GenerationParams
 from promptlab.replay import capabilities as caps
 from promptlab.replay.mapping import automatic_schedule, to_a1111
-from promptlab.replay.plan import Character, Status
+from promptlab.replay.plan import Status
 
 _CLAIMED = "_claimed"
 A1111_FORMATS = ("a1111-infotext",)
@@ -27,64 +28,6 @@ _DEFAULT_DENOISE = 0.7   # A1111's hires fix default (and promptlab.backend.hire
 
 def claim(b: Any, *names: str) -> None:
     b.changes.setdefault(_CLAIMED, set()).update(names)
-
-
-# -- prompts ------------------------------------------------------------------------------------------
-
-
-def prompts(b: Any, meta: Any) -> None:
-    p = b.params
-    claim(b, "prompt", "negative_prompt")
-    if meta.generator == "novelai" and "original_prompt" not in meta.details:
-        from promptlab.syntax import convert
-
-        src = str(meta.details.get("nai_version", "nai3"))
-        for key, name in (("Prompt", "prompt"), ("Negative prompt", "negative_prompt")):
-            text = getattr(p, name)
-            converted = convert(text, src=src, dst="a1111")
-            b.changes[name] = converted.text
-            status = Status.APPROXIMATED if converted.losses else Status.MAPPED
-            note = "nai_syntax_lossy" if converted.losses else "nai_syntax"
-            b.add(key, text, converted.text, status, note, losses="; ".join(converted.losses))
-        return
-    b.add("Prompt", p.prompt, p.prompt, Status.EXACT)
-    if p.negative_prompt:
-        b.add("Negative prompt", p.negative_prompt, p.negative_prompt, Status.EXACT)
-
-
-def characters(b: Any, meta: Any) -> tuple[Character, ...]:
-    """NovelAI v4 characters: kept as separate fields, merged into the prompt with BREAK (no AND)."""
-    chars = meta.details.get("character_prompts") or []
-    negatives = meta.details.get("character_negative_prompts") or []
-    out: list[Character] = []
-    for i, ch in enumerate(chars):
-        center = ch.get("center") if isinstance(ch, dict) else None
-        xy = (float(center["x"]), float(center["y"])) if isinstance(center, dict) and "x" in center else None
-        text = str(ch.get("prompt", "")) if isinstance(ch, dict) else str(ch)
-        negative = str(negatives[i]) if i < len(negatives) else ""
-        out.append(Character(text.strip().rstrip(","), negative.strip().rstrip(","), xy))
-    if not out:
-        return ()
-    if meta.generator == "novelai" and "original_prompt" not in meta.details:   # the same syntax as the prompt
-        from promptlab.syntax import convert
-
-        src = str(meta.details.get("nai_version", "nai3"))
-        out = [Character(convert(c.prompt, src=src, dst="a1111").text, convert(c.negative, src=src, dst="a1111").text,
-                         c.center) for c in out]
-    use_coords = bool(meta.details.get("use_coords"))
-    prompt = b.changes.get("prompt", b.params.prompt)
-    negative = b.changes.get("negative_prompt", b.params.negative_prompt)
-    for i, ch in enumerate(out, 1):
-        position = f"x={ch.center[0]:g}, y={ch.center[1]:g}" if ch.center and use_coords else "-"
-        b.add(f"Character {i}", ch.prompt, ch.prompt, Status.APPROXIMATED, "character", position=position)
-        if ch.negative:
-            b.add(f"Character {i} negative", ch.negative, ch.negative, Status.APPROXIMATED, "character_negative")
-    prompt = "\nBREAK\n".join([prompt.strip().rstrip(",")] + [c.prompt for c in out if c.prompt])
-    extra_neg = [c.negative for c in out if c.negative]
-    if extra_neg:
-        negative = "\nBREAK\n".join([negative.strip().rstrip(",")] + extra_neg)
-    b.changes.update(prompt=prompt, negative_prompt=negative)
-    return tuple(out)
 
 
 # -- steps, cfg, seed, size, clip skip, noise ------------------------------------------------------------

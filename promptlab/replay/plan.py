@@ -118,7 +118,7 @@ def build_plan(meta: Any, *, backend: str = "local", roots: Any = None, server: 
     """
     from promptlab.errors import InvalidInputError
     from promptlab.replay import fields as steps
-    from promptlab.replay import model_step
+    from promptlab.replay import model_step, prompt_step
 
     if backend not in caps.BACKENDS:
         raise InvalidInputError(t("replay.error.backend", "en", backend=backend, known=", ".join(caps.BACKENDS)))
@@ -126,7 +126,7 @@ def build_plan(meta: Any, *, backend: str = "local", roots: Any = None, server: 
         raise InvalidInputError(t("replay.error.no_params", "en", source=meta.source))
     source_params = meta.params_list[index] if meta.params_list else meta.params
     b = _Builder(backend, source_params, init_image=init_image)
-    steps.prompts(b, meta)
+    prompt_step.prompts(b, meta)
     steps.basics(b, meta)
     steps.sampler(b, meta, server)
     if backend == "local" and roots is None:
@@ -137,7 +137,7 @@ def build_plan(meta: Any, *, backend: str = "local", roots: Any = None, server: 
     steps.hires(b, meta, server, roots)
     steps.the_rest(b, meta)
     steps.comfy_nodes(b, meta)
-    characters = steps.characters(b, meta)
+    characters = prompt_step.characters(b, meta)
     params = _clean(source_params.with_(**b.changes))
     return ReplayPlan(meta.source, meta.generator, backend, params, tuple(b.items), characters)
 
