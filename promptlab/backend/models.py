@@ -319,6 +319,21 @@ def _cached(path: Path, kind: str, compute) -> str:
     return digest
 
 
+def cached_hash(path: str | Path, kind: str = "sha256") -> str | None:
+    """The hash of ``kind`` ("sha256" / "addnet") if it is already in the cache for this file as it is
+    now (same size and mtime), else None — never reads the file."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+        cache = json.loads(_hash_cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    entry = cache.get(f"{kind}:{path.resolve()}") if isinstance(cache, dict) else None
+    if isinstance(entry, dict) and entry.get("stamp") == [stat.st_size, stat.st_mtime_ns]:
+        return str(entry["sha256"])
+    return None
+
+
 def _sha256(path: Path, offset: int = 0) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
