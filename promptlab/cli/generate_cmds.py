@@ -71,6 +71,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dtype", default="auto", help="auto (default: fp16 on GPU, fp32 on CPU), fp16, bf16, fp32")
     p.add_argument("--allow-pickle", action="store_true",
                    help="allow .ckpt/.pt files (loaded with torch.load(weights_only=True)); only for files you trust")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="generate on Ray actors (pip install 'promptlab[cluster]'): alone, a local Ray; 'auto' or "
+                        "ray://HOST:10001 joins a cluster. Images of the batch spread over the actors (seed+i each)")
+    p.add_argument("--actors", type=int, default=None, metavar="N",
+                   help="Ray actors (default: one per GPU, else one per CPU)")
     p.add_argument("--json", action="store_true", help="print the written files and their parameters as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_generate)
@@ -135,11 +140,18 @@ def run_generate(args: argparse.Namespace) -> int:
 
         raise InvalidInputError(t("replay.cli.needs_out", "en"))
     params = _params(args)
-    backend = DiffusersBackend(args.models, a1111_root=args.a1111_root, device=args.device, dtype=args.dtype,
-                               allow_pickle=args.allow_pickle)
-    if params.model is None and not list_models(backend.roots, "checkpoint"):
-        raise ModelNotFoundError(_first_run_message(backend.roots, no_checkpoint_message(ModelRoots(backend.roots.models))))
     jobs = _variant_jobs(params, args)   # before any loading: a bad template fails at once
+    if args.ray is not None:   # one actor per GPU (or CPU slot), each holding a DiffusersBackend
+        from promptlab.cluster.generate import ray_pool
+
+        backend = ray_pool(args.ray, models=args.models, a1111_root=args.a1111_root, device=args.device,
+                           dtype=args.dtype, allow_pickle=args.allow_pickle, actors=args.actors,
+                           require_checkpoint=params.model is None)
+    else:
+        backend = DiffusersBackend(args.models, a1111_root=args.a1111_root, device=args.device, dtype=args.dtype,
+                                   allow_pickle=args.allow_pickle)
+        if params.model is None and not list_models(backend.roots, "checkpoint"):
+            raise ModelNotFoundError(_first_run_message(backend.roots, no_checkpoint_message(ModelRoots(backend.roots.models))))
     bar = None
     if not args.quiet and not args.json:
         from tqdm import tqdm
@@ -165,6 +177,8 @@ def run_generate(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+        if args.ray is not None:
+            backend.close()
     paths = save_images(results, args.out)
     if args.json:
         written = [{"path": str(path), "seed": r.params.seed, "infotext": r.infotext}

@@ -32,6 +32,11 @@ def register(subparsers) -> None:
                    help="where to generate: 'local' (diffusers, the default) or an A1111/Forge/promptlab-serve URL; "
                    "repeat to run on several at once (one job per backend, failed cells retried on another)")
     p.add_argument("--auth", default=None, help="user:password for remote backends")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="also run cells on Ray actors, one per GPU or CPU slot (pip install 'promptlab[cluster]'): "
+                        "alone, a local Ray; 'auto' or ray://HOST:10001 joins a cluster. Each checkpoint's cells stay "
+                        "on one actor; a cell whose actor dies is retried on another")
+    p.add_argument("--actors", type=int, default=None, metavar="N", help="Ray actors (default: one per GPU, else per CPU)")
     p.add_argument("--models-root", type=Path, default=None, help="models folder (default ./models or $PROMPTLAB_MODELS)")
     p.add_argument("--device", default="auto", help="torch device for local generation (auto, cpu, cuda, mps)")
     p.add_argument("--dtype", default="auto", help="torch dtype for local generation (auto, float16, bfloat16, float32)")
@@ -107,6 +112,15 @@ def _progress_printer():
 
 def _make_backends(args) -> list:
     backends = []
+    if args.ray is not None:
+        from promptlab.cluster.generate import ray_pool
+
+        pool = ray_pool(args.ray, models=str(args.models_root) if args.models_root else None, device=args.device,
+                        dtype=args.dtype, allow_pickle=args.allow_pickle, actors=args.actors)
+        args.ray_pools = [pool]
+        backends += pool.backends   # each actor is scheduled like any other backend
+        if not args.backend:
+            return backends
     for where in args.backend or ["local"]:
         if where == "local":
             from promptlab.backend.diffusers_backend import DiffusersBackend
@@ -163,6 +177,8 @@ def handle(args: argparse.Namespace) -> int:
     finally:
         for backend in backends:
             backend.close()
+        for pool in getattr(args, "ray_pools", []):
+            pool.close()
     if "error" in box:
         raise box["error"]
     run = box["run"]

@@ -1,7 +1,8 @@
 """Which cell a backend runs next, when several backends share one grid.
 
 Each worker keeps to its current checkpoint+VAE group while it has cells, then takes the largest group
-no other worker is on (then any group); a failed cell goes back to the queue for a backend that has not
+no other worker is on (then any group with at least two cells waiting: loading a model for the last
+cell of a group another worker runs costs more than it saves); a failed cell goes back to the queue for a backend that has not
 tried it, and a backend that could not load a checkpoint gets no more cells of that checkpoint. Workers
 with nothing eligible wait while other cells are in flight (a failure may re-queue work for them).
 """
@@ -42,6 +43,9 @@ class Scheduler:
         others = sorted((g for g in self.pending if g != current), key=lambda g: (
             g in self.active.values(), -len(self.pending[g])))
         for group in candidates + others:
+            if group != current and group in self.active.values() and len(self.pending[group]) < 2 \
+                    and self._owner_alive(group, worker):
+                continue  # loading a model for the last cell of a group another worker runs rarely pays
             for pos, i in enumerate(self.pending[group]):
                 if self._eligible(worker, i):
                     del self.pending[group][pos]
@@ -51,6 +55,11 @@ class Scheduler:
                     self.in_flight += 1
                     return i
         return None
+
+    def _owner_alive(self, group: tuple, worker: str) -> bool:
+        """Another worker is on ``group`` and may still run a waiting cell of it (not failed there before)."""
+        return any(w != worker and g == group and any(self._eligible(w, i) for i in self.pending[group])
+                   for w, g in self.active.items())
 
     def next(self, worker: str, cancel: threading.Event) -> int | None:
         with self.cond:

@@ -242,3 +242,37 @@ def test_background_job_reports_progress_result_and_errors(tmp_path):
     bad = GridJob.start(make_plan(spec_2x3()), DrawBackend(samplers=("Euler",)), tmp_path / "b")
     bad.join(30)
     assert "no sampler" in str(bad.error) and bad.run is None
+
+
+def test_scheduler_leaves_the_last_cell_of_a_group_to_its_worker():
+    """Regression: an idle backend took the last cell of a group another backend was running and
+    loaded that model for one cell (3 loads for 2 checkpoints on 2 backends)."""
+    import threading
+
+    from promptlab.grid.plan import make_plan
+    from promptlab.grid.schedule import Scheduler
+    from promptlab.grid.spec import GridSpec
+
+    plan = make_plan(GridSpec.from_dict({
+        "base": {"prompt": "p", "steps": 2, "seed": 1},
+        "x": {"type": "sampler", "values": ["Euler", "DDIM"]},
+        "y": {"type": "checkpoint", "values": ["a.safetensors", "b.safetensors"]},
+    }))
+    s = Scheduler(plan, set(range(len(plan.cells))), ["w0", "w1"])
+    never = threading.Event()
+    first0, first1 = s._take("w0"), s._take("w1")
+    assert s.group_of[first0] != s.group_of[first1]
+    s.finished("w0", first0)
+    second0 = s._take("w0")
+    assert s.group_of[second0] == s.group_of[first0]
+    s.finished("w0", second0)
+    assert s._take("w0") is None            # w1's last cell waits for w1
+    assert s._take("w1") is not None
+    # but a cell w1 already failed goes to w0 even though w1 is still on that group
+    s2 = Scheduler(plan, set(range(len(plan.cells))), ["w0", "w1"])
+    a, b = s2._take("w0"), s2._take("w1")
+    s2.finished("w0", a)
+    s2.finished("w0", s2._take("w0"))
+    b2 = s2._take("w1")
+    assert s2.failed("w1", b2, "boom", group_failed=False)
+    assert s2.next("w0", never) == b2
