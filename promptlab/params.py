@@ -5,15 +5,18 @@ promptlab does not know are kept verbatim and in order in ``extra`` so that a
 read-then-write round trip loses nothing. ``Size: WxH`` maps to ``width``/``height``.
 
 Infotext parsing and formatting (``from_infotext`` / ``to_infotext``) live here too. The rules
-are A1111's ``parse_generation_parameters`` / ``create_infotext`` with three deliberate
-differences, each so that nothing is lost or misread:
+are A1111's ``parse_generation_parameters`` / ``create_infotext``: the last line is the parameter
+line when A1111's ``key: value`` pattern finds at least three pairs on it; every other line is
+stripped, a line starting with ``Negative prompt:`` begins the negative prompt (later lines join
+it), and lines are joined with newlines except that blank lines before any text are dropped (so
+``"amazing quality, \\n1girl\\n\\nNegative prompt: x"`` reads as ``"amazing quality,\\n1girl\\n"``).
+Two deliberate differences, each so that nothing is lost or misread:
 
-* prompt lines are not stripped one by one (only the whole prompt is), so ``"a, \\nb"`` stays;
 * an unquoted JSON value (``Hashes: {"model": "..", "vae": ".."}``) is read to its end instead of
   being cut at the first comma;
-* the last line only counts as the parameter line when it holds at least three ``key: value``
-  pairs *and* one of the keys A1111 always writes (Steps, Sampler, CFG scale, Seed, Size, Model,
-  Model hash), so a prompt such as ``artist:a, artist:b, artist:c`` stays a prompt.
+* a last line that starts with ``Negative prompt:`` stays the negative prompt (A1111 would read
+  ``Negative prompt: x: 1, y: 2, z: 3`` as parameters and lose the negative prompt); and items
+  A1111 skips (a bare ``flag``, an empty value) are kept in ``extra``.
 """
 
 from __future__ import annotations
@@ -208,38 +211,31 @@ _BY_KEY = {key: (names, kind) for key, names, kind in _INFOTEXT_KEYS}
 _ALWAYS = frozenset({"Steps", "Sampler", "CFG scale", "Seed", "Size"})
 # Written only when they differ from this default (A1111 omits Clip skip 1, Batch size 1, Tiling off).
 _OMIT_DEFAULT = {"Clip skip": 1, "Batch size": 1, "Tiling": False}
-# One of these must be on the last line for it to count as the parameter line.
-_CORE_KEYS = frozenset({"Steps", "Sampler", "CFG scale", "Seed", "Size", "Model", "Model hash"})
 
 _KEY_RE = re.compile(r"\s*(\w[\w \-/]+):\s*")
 _QUOTED_RE = re.compile(r'"(?:\\.|[^\\"])+"')
 _SIZE_RE = re.compile(r"^(\d+)x(\d+)$")
 _NEGATIVE = "Negative prompt:"
-# `key: value,` whose value does not open a quote or JSON: what _KEY_RE + _read_value give, in one
-# match (the gallery reads 100,000 infotexts; tests/metadata/test_infotext_fast_path.py pins the equivalence).
-_PLAIN_PAIR_RE = re.compile(r'\s*(\w[\w \-/]+):\s*((?:[^,"{\[\s][^,]*)?)(?:,|$)')
+# A1111's `key: value` pattern; the last line is the parameter line when it finds three or more.
+# Run as a regex it backtracks quadratically over long runs of word characters (an 8 MiB text
+# chunk takes minutes), so _a1111_param_count finds the same matches in linear time.
+_A1111_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+_KEY_RUN = re.compile(r"[\w \-/]+")
+_WORD = re.compile(r"\w")
+_PARAM_VALUE = re.compile(r'\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 _JSON = json.JSONDecoder()
 
 
 def parse_infotext(text: str) -> tuple[GenerationParams, tuple[str, ...]]:
     """``from_infotext`` plus the warnings (values that did not fit their field)."""
-    lines = text.strip().split("\n")
-    pairs = _scan_parameter_line(lines[-1].rstrip("\r"))
-    if pairs is not None:
-        lines = lines[:-1]
-    prompt_lines: list[str] = []
-    negative_lines: list[str] = []
-    for line in lines:
-        if not negative_lines and line.lstrip().startswith(_NEGATIVE):
-            negative_lines.append(line.lstrip()[len(_NEGATIVE):])
-        elif negative_lines:
-            negative_lines.append(line)
-        else:
-            prompt_lines.append(line)
-    values: dict[str, Any] = {
-        "prompt": "\n".join(prompt_lines).strip(),
-        "negative_prompt": "\n".join(negative_lines).strip(),
-    }
+    *lines, last = text.strip().split("\n")
+    pairs = None
+    if _a1111_param_count(last) >= 3 and not last.lstrip().startswith(_NEGATIVE):
+        pairs = _scan_parameter_line(last.rstrip("\r"))
+    if pairs is None:
+        lines.append(last)
+    prompt, negative = _prompt_and_negative(lines)
+    values: dict[str, Any] = {"prompt": prompt, "negative_prompt": negative}
     extra: list[tuple[str, str]] = []
     warnings: list[str] = []
     for key, value in pairs or ():
@@ -253,6 +249,47 @@ def parse_infotext(text: str) -> tuple[GenerationParams, tuple[str, ...]]:
             values.update(converted)
     order = tuple(key for key, _ in pairs or ())
     return GenerationParams(**values, extra=tuple(extra), infotext_order=order), tuple(warnings)
+
+
+def _a1111_param_count(line: str, limit: int = 3) -> int:
+    """How many matches ``_A1111_PARAM.findall(line)`` has, counted up to ``limit``.
+
+    A match's key starts at the first word character at or after the scan position whose run of
+    ``[\\w \\-/]`` characters ends at a ``:`` at least two characters later; its value then runs
+    as the regex's value part says. Each run is looked at once per match, so this is linear.
+    """
+    count = pos = 0
+    while count < limit:
+        for run in _KEY_RUN.finditer(line, pos):
+            end = run.end()
+            if not line.startswith(":", end):
+                continue
+            key = _WORD.search(line, run.start(), end - 1)
+            if key is not None:
+                break
+        else:
+            return count
+        count += 1
+        pos = _PARAM_VALUE.match(line, end + 1).end()
+        if pos == len(line) and count < limit:
+            return count
+    return count
+
+
+def _prompt_and_negative(lines: list[str]) -> tuple[str, str]:
+    """A1111's reading of the lines above the parameter line (see the module docstring)."""
+    prompt = negative = ""
+    in_negative = False
+    for line in lines:
+        line = line.strip()
+        if line.startswith(_NEGATIVE):  # on any line, as A1111 checks every line
+            in_negative = True
+            line = line[len(_NEGATIVE):].strip()
+        if in_negative:
+            negative += ("\n" if negative else "") + line
+        else:
+            prompt += ("\n" if prompt else "") + line
+    return prompt, negative
 
 
 def _convert(spec: tuple[Any, str], value: str) -> dict[str, Any] | None:
@@ -282,12 +319,6 @@ def _scan_parameter_line(line: str) -> list[tuple[str, str]] | None:
     keyed = 0
     pos = 0
     while pos < len(line):
-        plain = _PLAIN_PAIR_RE.match(line, pos)
-        if plain is not None:  # the common `key: value` without quotes or JSON, in one match
-            keyed += 1
-            pairs.append((plain.group(1), plain.group(2).rstrip()))
-            pos = plain.end()
-            continue
         m = _KEY_RE.match(line, pos)
         if m is None:  # a bare item: A1111 writes `k` alone when k == v
             end = line.find(",", pos)
@@ -300,8 +331,6 @@ def _scan_parameter_line(line: str) -> list[tuple[str, str]] | None:
         keyed += 1
         value, pos = _read_value(line, m.end())
         pairs.append((m.group(1), value))
-    if keyed < 3 or not any(key in _CORE_KEYS for key, _ in pairs):
-        return None
     return pairs
 
 

@@ -77,7 +77,7 @@ A1111_TEXT = (
 
 def test_full_a1111_text_fields():
     p = GenerationParams.from_infotext(A1111_TEXT)
-    assert p.prompt == "masterpiece, best quality, \n1girl, (smile:1.2), テスト"
+    assert p.prompt == "masterpiece, best quality,\n1girl, (smile:1.2), テスト"  # lines stripped, as A1111
     assert p.negative_prompt == "lowres, bad anatomy,\nworst quality"
     assert (p.steps, p.sampler, p.schedule_type, p.cfg_scale) == (28, "DPM++ 2M", "Karras", 6.5)
     assert p.seed == 4294967297
@@ -91,7 +91,10 @@ def test_full_a1111_text_fields():
 
 
 def test_written_text_is_byte_identical_after_parse():
-    assert GenerationParams.from_infotext(A1111_TEXT).to_infotext() == A1111_TEXT
+    # identical except the trailing space of the first prompt line, which A1111's reader strips too
+    expected = A1111_TEXT.replace("best quality, \n", "best quality,\n")
+    assert GenerationParams.from_infotext(A1111_TEXT).to_infotext() == expected
+    assert GenerationParams.from_infotext(expected).to_infotext() == expected
 
 
 @pytest.mark.parametrize(
@@ -99,7 +102,7 @@ def test_written_text_is_byte_identical_after_parse():
     [
         ("a cat\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 512x512", {"clip_skip": 1}),
         ("a cat\nSteps: 20, Sampler: Euler, Seed: 1, Clip skip: 2", {"clip_skip": 2}),
-        ("artist:a, artist:b, artist:c", {"prompt": "artist:a, artist:b, artist:c", "steps": 20}),
+        ("artist:a, artist:b, artist:c", {"prompt": "", "extra": (("artist", "a"), ("artist", "b"), ("artist", "c"))}),
         ("a\nNegative prompt: x: 1, y: 2, z: 3", {"prompt": "a", "negative_prompt": "x: 1, y: 2, z: 3"}),
         ("Steps: 5, Sampler: Euler, Seed: 3", {"prompt": "", "steps": 5, "seed": 3}),
         ("", {"prompt": "", "negative_prompt": ""}),
@@ -115,7 +118,7 @@ def test_written_text_is_byte_identical_after_parse():
         ('p\nSteps: 5, Sampler: Euler, Seed: 3, Bad: "unterminated, Next: y',
          {"extra": (("Bad", '"unterminated'), ("Next", "y"))}),
     ],
-    ids=["clip-skip-missing-is-1", "clip-skip-2", "artist-tags-stay-prompt", "negative-last-line",
+    ids=["clip-skip-missing-is-1", "clip-skip-2", "three-pairs-last-line-is-parameters-as-a1111", "negative-last-line",
          "params-only", "empty", "tiling", "variation-seed", "crlf", "quoted-comma", "empty-quoted",
          "bare-item", "json-array-not-cut", "unterminated-quote"],
 )
@@ -152,8 +155,8 @@ _safe_text = st.text(
 
 
 def _prompt_ok(text: str) -> bool:
-    return text == text.strip() and not any(
-        line.lstrip().startswith("Negative prompt:") for line in text.split("\n"))
+    # A1111 strips every line it reads, so only prompts without line padding survive a round trip
+    return all(line == line.strip() and not line.startswith("Negative prompt:") for line in text.split("\n"))
 
 
 _key = st.text(alphabet=string.ascii_letters + " -/", min_size=1, max_size=12).map(lambda s: "K" + s.strip() + "k")
@@ -209,3 +212,138 @@ def test_hash_helpers():
 def test_field_names_leave_out_bookkeeping():
     names = GenerationParams.field_names()
     assert "infotext_order" not in names and names[:3] == ("prompt", "negative_prompt", "steps") and "extra" in names
+
+
+# --- differential: A1111's parse_generation_parameters (modules/infotext_utils.py), re-implemented
+# plainly from its documented behaviour: prompt/negative line handling and the key: value scan.
+_A1111_PARAM = __import__("re").compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+_A1111_SIZE = __import__("re").compile(r"^(\d+)x(\d+)$")
+
+
+def a1111_parse_generation_parameters(x: str) -> dict[str, str]:
+    res: dict[str, str] = {}
+    prompt = negative = ""
+    done_with_prompt = False
+    *lines, lastline = x.strip().split("\n")
+    if len(_A1111_PARAM.findall(lastline)) < 3:
+        lines.append(lastline)
+        lastline = ""
+    for line in lines:
+        line = line.strip()
+        if line.startswith("Negative prompt:"):
+            done_with_prompt = True
+            line = line[16:].strip()
+        if done_with_prompt:
+            negative += ("" if negative == "" else "\n") + line
+        else:
+            prompt += ("" if prompt == "" else "\n") + line
+    for k, v in _A1111_PARAM.findall(lastline):
+        try:
+            if v[0] == '"' and v[-1] == '"':
+                try:
+                    v = json.loads(v)
+                except ValueError:
+                    pass
+            m = _A1111_SIZE.match(v)
+            if m is not None:
+                res[f"{k}-1"], res[f"{k}-2"] = m.group(1), m.group(2)
+            else:
+                res[k] = v
+        except IndexError:  # an empty value: A1111 prints an error and skips the key
+            pass
+    res["Prompt"] = prompt
+    res["Negative prompt"] = negative
+    return res
+
+
+def _ours_as_a1111(text: str) -> dict[str, str]:
+    """promptlab's reading in the shape of A1111's dict (raw values, WxH split, bare items left out)."""
+    from promptlab.params import _A1111_PARAM as ours_param, _scan_parameter_line
+
+    *_, last = text.strip().split("\n")
+    res: dict[str, str] = {}
+    params = GenerationParams.from_infotext(text)
+    if len(ours_param.findall(last)) >= 3 and not last.lstrip().startswith("Negative prompt:"):
+        for k, v in _scan_parameter_line(last.rstrip("\r")) or ():
+            if k == v and ":" not in last.split(k, 1)[1][:1]:
+                continue  # a bare item (A1111 skips it; promptlab keeps it in extra)
+            if v == "":
+                continue  # an empty value (A1111 skips it; promptlab keeps it)
+            m = _A1111_SIZE.match(v)
+            if m is not None:
+                res[f"{k}-1"], res[f"{k}-2"] = m.group(1), m.group(2)
+            else:
+                res[k] = v
+    res["Prompt"] = params.prompt
+    res["Negative prompt"] = params.negative_prompt
+    return res
+
+
+INFOTEXT_DIFF = [
+    ("issue14_blank_line_kept", "amazing quality, \n1girl\n\nNegative prompt: bad\nSteps: 20, Sampler: Euler, Seed: 1"),
+    ("inner_trailing_space_stripped", "a, \n b \nSteps: 20, Sampler: Euler, Seed: 1"),
+    ("multiline_negative", "p\nNegative prompt: a,\n  b\n\nc\nSteps: 20, Sampler: Euler, Seed: 1"),
+    ("negative_on_next_line", "p\nNegative prompt:\nlowres\nSteps: 20, Sampler: Euler, Seed: 1"),
+    ("second_negative_marker", "p\nNegative prompt: a\nNegative prompt: b\nSteps: 20, Sampler: Euler, Seed: 1"),
+    ("leading_blank_lines", "\n\n  \np\nSteps: 20, Sampler: Euler, Seed: 1"),
+    ("blank_first_prompt_line", " \t\nx\nSteps: 20, Sampler: Euler, Seed: 1"),
+    ("two_pairs_is_prompt", "p\nSteps: 20, Sampler: Euler"),
+    ("colon_tags_are_parameters", "a\nartist:a, artist:b, artist:c"),
+    ("quoted_values", 'p\nSteps: 20, Sampler: "Euler, a", Lora hashes: "x: 1, y: 2", Seed: 1'),
+    ("size_split", "p\nSteps: 20, Size: 512x768, Hires resize: 1024x1536, Seed: 1"),
+    ("crlf", "p \r\nNegative prompt: n \r\nSteps: 20, Sampler: Euler, Seed: 1\r\n"),
+    ("only_parameters", "Steps: 20, Sampler: Euler, Seed: 1"),
+    ("cjk_prompt", "1girl，笑顔 \n\n夜\nSteps: 20, Sampler: Euler a, Seed: 1"),
+]
+
+
+@pytest.mark.parametrize("text", [c[1] for c in INFOTEXT_DIFF], ids=[c[0] for c in INFOTEXT_DIFF])
+def test_reads_infotext_as_a1111(text):
+    assert _ours_as_a1111(text) == a1111_parse_generation_parameters(text)
+
+
+def test_issue14_blank_line_and_trailing_space():
+    p = GenerationParams.from_infotext("amazing quality, \n1girl\n\nNegative prompt: bad\nSteps: 20, Seed: 1, Size: 8x8")
+    assert p.prompt == "amazing quality,\n1girl\n" and p.negative_prompt == "bad"
+
+
+def test_unquoted_json_hashes_stay_whole_unlike_a1111():
+    text = 'p\nSteps: 20, Sampler: Euler, Hashes: {"model": "abc", "vae": "def"}, Seed: 1'
+    assert GenerationParams.from_infotext(text).hashes_map() == {"model": "abc", "vae": "def"}
+    assert a1111_parse_generation_parameters(text)["Hashes"] == '{"model": "abc"'  # A1111 cuts it
+
+
+def test_negative_prompt_last_line_kept_unlike_a1111():
+    text = "a\nNegative prompt: foo: 1, bar: 2, baz: 3"
+    assert GenerationParams.from_infotext(text).negative_prompt == "foo: 1, bar: 2, baz: 3"
+    assert a1111_parse_generation_parameters(text)["Negative prompt"] == ""  # A1111 loses it
+
+
+_line_piece = st.sampled_from(["a", "1girl", " ", "  ", ",", ", ", "\t", "笑顔", "Negative prompt:", ":", "k: v",
+                               "Steps: 20", '"q, r"', "x"])
+_infotext = st.lists(st.lists(_line_piece, max_size=6).map("".join), min_size=1, max_size=6).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_infotext, st.sampled_from(["", "\nSteps: 20, Sampler: Euler, Seed: 1", "\nSteps: 20, Seed: 1"]))
+def test_reads_random_infotext_as_a1111(body, params_line):
+    text = body + params_line
+    last = text.strip().split("\n")[-1]
+    if last.lstrip().startswith("Negative prompt:"):
+        return  # the documented difference above
+    assert _ours_as_a1111(text) == a1111_parse_generation_parameters(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(list('ab :,"\\-/\t\rx1é、') + ["Steps", "K-/k"]), max_size=30).map("".join))
+def test_parameter_line_count_matches_a1111_regex(line):
+    from promptlab.params import _a1111_param_count
+
+    assert _a1111_param_count(line) == min(3, len(_A1111_PARAM.findall(line)))
+
+
+def test_parameter_line_count_is_linear_on_huge_lines():
+    from promptlab.params import _a1111_param_count
+
+    # the regex backtracks quadratically here (minutes for 8 MiB); the counter must not
+    assert _a1111_param_count("x" * (8 * 2**20) + ", a: b") == 0
