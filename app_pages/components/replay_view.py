@@ -27,7 +27,8 @@ def local_plan(meta: Any):
 
     if meta.params is None:
         return None
-    return build_plan(meta, backend="local", roots=ModelRoots.from_args(models_root()))
+    # a click must not hash a whole models folder: only cached hashes and the file matching by name
+    return build_plan(meta, backend="local", roots=ModelRoots.from_args(models_root()), hash_new=False)
 
 
 _MAPPED_FIELDS = ("prompt", "negative_prompt", "sampler", "schedule_type", "hires_sampler", "hires_schedule_type",

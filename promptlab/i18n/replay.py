@@ -40,6 +40,10 @@ STRINGS = {
     "replay.note.unchecked": {"en": "Not checked against the {backend} backend's list.", "zh": "未与 {backend} 后端的列表核对。"},
     "replay.note.novelai_model": {"en": "{name} is NovelAI's own model; it cannot run outside NovelAI. The default checkpoint is used.", "zh": "{name} 是 NovelAI 自有模型，无法在 NovelAI 之外运行；改用默认模型。"},
     "replay.note.model_missing": {"en": "No checkpoint {name} (hash {hash}) here; the default checkpoint is used.", "zh": "此处没有模型 {name}（哈希 {hash}）；改用默认模型。"},
+    "replay.note.model_missing_unhashed": {
+        "en": "No checkpoint {name} (hash {hash}) among the files hashed so far; {n} files have no hash yet (`promptlab models` hashes them once). The default checkpoint is used.",
+        "zh": "已计算哈希的文件中没有模型 {name}（哈希 {hash}）；还有 {n} 个文件尚未计算哈希（运行一次 `promptlab models` 即可）。改用默认模型。",
+    },
     "replay.note.matched_hash": {"en": "Found by hash: {file}.", "zh": "按哈希找到：{file}。"},
     "replay.note.matched_name": {"en": "Found by name only ({file}); the image holds no hash to confirm it is the same file.", "zh": "仅按名称找到（{file}）；图片中没有可确认同一文件的哈希。"},
     "replay.note.hash_differs": {"en": "{file} has this name but another hash: a different version of the model.", "zh": "{file} 名称相同但哈希不同：是该模型的另一个版本。"},

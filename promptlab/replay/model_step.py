@@ -50,10 +50,10 @@ def models(b: Any, meta: Any, roots: Any, server: ServerInventory | None) -> Non
     _embeddings(b, roots, p.ti_hash_map())
 
 
-def _index(roots: Any, kind: str):
+def _index(roots: Any, kind: str, hash_new: bool = True):
     from promptlab.replay.models import ModelIndex
 
-    return ModelIndex(roots, kind) if roots is not None else None
+    return ModelIndex(roots, kind, hash_new=hash_new) if roots is not None else None
 
 
 def _checkpoint(b, meta, roots, server, name, wanted_hash) -> None:
@@ -67,10 +67,15 @@ def _checkpoint(b, meta, roots, server, name, wanted_hash) -> None:
     if b.backend != "local":
         _remote(b, "Model", shown, name, server.models if server else (), "model", "model_missing")
         return
-    index = _index(roots, "checkpoint")
+    index = _index(roots, "checkpoint", b.hash_new)
     match = index.match(name, wanted_hash) if index is not None else None
     if match is None or match.file is None:
-        b.add("Model", shown, None, Status.NOT_REPRODUCIBLE, "model_missing", name=name or "-", hash=wanted_hash or "-")
+        if match is not None and match.unhashed:
+            b.add("Model", shown, None, Status.NOT_REPRODUCIBLE, "model_missing_unhashed", name=name or "-",
+                  hash=wanted_hash or "-", n=match.unhashed)
+        else:
+            b.add("Model", shown, None, Status.NOT_REPRODUCIBLE, "model_missing", name=name or "-",
+                  hash=wanted_hash or "-")
         b.changes["model"] = None
         return
     status, note = {"hash": (Status.EXACT, "matched_hash"), "name": (Status.APPROXIMATED, "matched_name"),
@@ -105,7 +110,7 @@ def _vae(b, roots, server, name, wanted_hash) -> None:
     if b.backend != "local":
         _remote(b, "VAE", shown, name, server.vaes if server else (), "vae", "vae_missing")
         return
-    index = _index(roots, "vae")
+    index = _index(roots, "vae", b.hash_new)
     match = index.match(name, wanted_hash) if index is not None else None
     if match is None or match.file is None:
         b.add("VAE", shown, None, Status.NOT_REPRODUCIBLE, "vae_missing", name=name or "-", hash=wanted_hash or "-")
@@ -135,7 +140,7 @@ def _loras(b, meta, roots, server, hashes: dict[str, str]) -> None:
         b.add("LoRA loaders", json.dumps(comfy, ensure_ascii=False), ", ".join(tags), Status.MAPPED, "comfy_loras")
     lora_hashes = b.params.lora_hash_map()
     _text, networks = syntax.extra_networks(prompt)
-    index = _index(roots, "lora") if b.backend == "local" else None
+    index = _index(roots, "lora", b.hash_new) if b.backend == "local" else None
     drop: list[tuple[int, int]] = []
     for net in networks:
         if net.kind not in ("lora", "lyco"):
@@ -169,7 +174,7 @@ def _loras(b, meta, roots, server, hashes: dict[str, str]) -> None:
 def _embeddings(b, roots, ti_hashes: dict[str, str]) -> None:
     if not ti_hashes:
         return
-    index = _index(roots, "embedding") if b.backend == "local" else None
+    index = _index(roots, "embedding", b.hash_new) if b.backend == "local" else None
     for name, digest in ti_hashes.items():
         if index is None:
             b.add(f"Embedding {name}", f"{name} [{digest}]", name, Status.APPROXIMATED, "unchecked", backend=b.backend)

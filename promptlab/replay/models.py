@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from promptlab.backend.a1111_api import model_key
-from promptlab.backend.models import ModelFile, ModelRoots, addnet_hash, list_models, sha256
+from promptlab.backend.models import ModelFile, ModelRoots, addnet_hash, cached_hash, list_models, sha256
 
 _LEGACY_OFFSET, _LEGACY_SIZE = 0x100000, 0x10000
 
@@ -34,6 +34,7 @@ class ModelMatch:
     wanted_hash: str | None
     file: ModelFile | None
     by: str | None
+    unhashed: int = 0       # files not hashed yet that were left unchecked (``hash_new=False``)
 
 
 def legacy_hash(path: str | Path) -> str:
@@ -43,35 +44,48 @@ def legacy_hash(path: str | Path) -> str:
         return hashlib.sha256(fh.read(_LEGACY_SIZE)).hexdigest()[:8]
 
 
-def hash_matches(path: Path, wanted: str, kind: str) -> bool:
-    """Whether ``wanted`` (any of the forms above, any case) is this file's hash."""
+def hash_matches(path: Path, wanted: str, kind: str, *, compute: bool = True) -> bool | None:
+    """Whether ``wanted`` (any of the forms above, any case) is this file's hash; None when
+    ``compute`` is off and the file's hash is not cached yet (unknown without reading it)."""
     wanted = wanted.strip().lower().removeprefix("sha256:")
     if not wanted or any(c not in "0123456789abcdef" for c in wanted):
         return False
     if len(wanted) == 8 and kind == "checkpoint" and legacy_hash(path) == wanted:
         return True
-    if kind == "lora" and len(wanted) == 12:
-        return addnet_hash(path).startswith(wanted)
-    return len(wanted) >= 8 and sha256(path).startswith(wanted)
+    addnet = kind == "lora" and len(wanted) == 12 and path.suffix.lower() == ".safetensors"
+    if compute:
+        digest = addnet_hash(path) if addnet else sha256(path)
+    else:
+        digest = cached_hash(path, "addnet" if addnet else "sha256")
+        if digest is None:
+            return None
+    return len(wanted) >= 8 and digest.startswith(wanted)
 
 
 class ModelIndex:
     """The local models of one kind, matched against names and hashes from images."""
 
-    def __init__(self, roots: ModelRoots, kind: str) -> None:
+    def __init__(self, roots: ModelRoots, kind: str, *, hash_new: bool = True) -> None:
+        """``hash_new=False``: only the name-matched file is hashed if need be; the others are
+        compared through the hash cache (a click in the app must not read a whole models folder)."""
         self.kind = kind
+        self.hash_new = hash_new
         self.files = list_models(roots, kind)
 
     def match(self, name: str | None, wanted_hash: str | None = None) -> ModelMatch:
         by_name = self._by_name(name) if name else None
         if wanted_hash:
             ordered = ([by_name] if by_name else []) + [f for f in self.files if f is not by_name]
+            unhashed = 0
             for candidate in ordered:
-                if hash_matches(candidate.path, wanted_hash, self.kind):
+                found = hash_matches(candidate.path, wanted_hash, self.kind,
+                                     compute=self.hash_new or candidate is by_name)
+                if found:
                     return ModelMatch(name or "", wanted_hash, candidate, "hash")
+                unhashed += found is None
             if by_name is not None:
-                return ModelMatch(name or "", wanted_hash, by_name, "name-hash-differs")
-            return ModelMatch(name or "", wanted_hash, None, None)
+                return ModelMatch(name or "", wanted_hash, by_name, "name-hash-differs", unhashed)
+            return ModelMatch(name or "", wanted_hash, None, None, unhashed)
         return ModelMatch(name or "", None, by_name, "name" if by_name else None)
 
     def _by_name(self, name: str) -> ModelFile | None:

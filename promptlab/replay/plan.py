@@ -95,6 +95,7 @@ class _Builder:
     items: list[PlanItem] = field(default_factory=list)
     changes: dict[str, Any] = field(default_factory=dict)
     init_image: bool = False          # img2img: whether the caller has the init image to give
+    hash_new: bool = True             # hash model files not in the hash cache yet (off: only the name match)
 
     def add(self, key: str, original: Any, value: Any, status: Status, note: str = "", **args: Any) -> None:
         self.items.append(PlanItem(key, _text(original), None if value is None else _text(value), status, note,
@@ -108,13 +109,14 @@ def _text(value: Any) -> str:
 
 
 def build_plan(meta: Any, *, backend: str = "local", roots: Any = None, server: Any = None,
-               index: int = 0, init_image: bool = False) -> ReplayPlan:
+               index: int = 0, init_image: bool = False, hash_new: bool = True) -> ReplayPlan:
     """The plan for replaying ``meta`` (an ``ImageMetadata``) on ``backend`` ("local", "a1111", "comfyui").
 
     ``roots``: the local ``ModelRoots`` (models are matched there for "local"); ``server``: a
     ``ServerInventory`` for remote backends (their model/LoRA/VAE/sampler lists), None = unchecked.
     ``index``: which parameter set of a multi-sampler ComfyUI image; ``init_image``: an img2img
-    image's init image will be given (it is never stored in the file).
+    image's init image will be given (it is never stored in the file); ``hash_new=False``: files
+    whose hash is not cached yet are not read (only the one matching by name), for interactive use.
     """
     from promptlab.errors import InvalidInputError
     from promptlab.replay import fields as steps
@@ -125,7 +127,7 @@ def build_plan(meta: Any, *, backend: str = "local", roots: Any = None, server: 
     if meta.params is None:
         raise InvalidInputError(t("replay.error.no_params", "en", source=meta.source))
     source_params = meta.params_list[index] if meta.params_list else meta.params
-    b = _Builder(backend, source_params, init_image=init_image)
+    b = _Builder(backend, source_params, init_image=init_image, hash_new=hash_new)
     prompt_step.prompts(b, meta)
     steps.basics(b, meta)
     steps.sampler(b, meta, server)

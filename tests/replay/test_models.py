@@ -106,3 +106,21 @@ def test_hashing_100_files_happens_once(tmp_path, monkeypatch):
     assert len(calls) == 100
     again = ModelIndex(ModelRoots(root), "checkpoint")
     assert again.match("nothing", "abcdef0123").file is None and len(calls) == 100   # from the cache
+
+
+def test_interactive_plans_only_read_cached_hashes(tmp_path, monkeypatch):
+    root = tmp_path / "many"
+    for i in range(5):
+        _write_safetensors(root / "Stable-diffusion" / f"m{i}.safetensors", bytes([i]) * 64)
+    target = root / "Stable-diffusion" / "m3.safetensors"
+    digest = _sha(target)[:10]
+    calls = []
+    real = backend_models._sha256
+    monkeypatch.setattr(backend_models, "_sha256", lambda p, offset=0: calls.append(p) or real(p, offset))
+    lazy = ModelIndex(ModelRoots(root), "checkpoint", hash_new=False)
+    missing = lazy.match("other_name", digest)
+    assert missing.file is None and missing.unhashed == 5 and calls == []
+    plan = _plan(ModelRoots(root), model="other_name", model_hash=digest)   # the CLI hashes what it must
+    assert plan.params.model == "m3"
+    found = ModelIndex(ModelRoots(root), "checkpoint", hash_new=False).match("other_name", digest)
+    assert found.by == "hash" and found.file.name == "m3"                 # now from the cache
