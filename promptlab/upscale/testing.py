@@ -15,12 +15,14 @@ if TYPE_CHECKING:
 
 
 def rrdbnet_state_dict(*, features: int = 8, blocks: int = 1, growth: int = 32, scale: int = 4,
-                       seed: int = 0) -> dict[str, torch.Tensor]:
+                       seed: int = 0, gain: float | None = None) -> dict[str, torch.Tensor]:
     """An RRDBNet (ESRGAN / Real-ESRGAN) in Real-ESRGAN's key layout.
 
     ``scale`` 4 takes RGB directly; 2 and 1 use Real-ESRGAN's pixel-unshuffle input (12 / 48
     channels), as ``RealESRGAN_x2plus.pth`` does. spandrel does not infer the growth channels:
-    keep 32 unless you know the loader handles others.
+    keep 32 unless you know the loader handles others. ``gain``: weights drawn with standard deviation
+    ``gain / sqrt(fan_in)`` (keeps larger models out of saturation); None: a fixed 0.12, which suits
+    the default tiny size.
     """
     import torch
 
@@ -30,7 +32,8 @@ def rrdbnet_state_dict(*, features: int = 8, blocks: int = 1, growth: int = 32, 
     in_ch = 3 * (4 // scale) ** 2
     state: dict[str, torch.Tensor] = {}
 
-    def conv(name: str, out_ch: int, in_ch_: int, std: float = 0.12) -> None:
+    def conv(name: str, out_ch: int, in_ch_: int) -> None:
+        std = 0.12 if gain is None else gain / (in_ch_ * 9) ** 0.5
         state[f"{name}.weight"] = torch.randn(out_ch, in_ch_, 3, 3, generator=gen) * std
         state[f"{name}.bias"] = torch.zeros(out_ch)
 
