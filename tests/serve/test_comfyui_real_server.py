@@ -191,3 +191,16 @@ def test_replay_plan_checked_against_the_servers_lists(comfy):
     assert "<lora:gone" not in plan.params.prompt and plan.params.vae is None
     images = ComfyUIBackend(server.url).generate(plan.params.with_(**SMALL, hires_upscale=None, hires_prompt=None))
     assert images[0].params.seed == 7
+
+
+@pytest.mark.parametrize("schedule", [None, "Automatic", "Uniform", "Normal", "Karras", "Exponential", "SGM Uniform",
+                                      "Simple", "DDIM", "Beta", "KL Optimal"])
+def test_every_sampler_and_schedule_is_in_the_real_servers_lists(schedule):
+    from tests.serve.comfy_standin import _definitions
+
+    defs = _definitions()
+    for sampler in SAMPLERS:
+        graph = _graph(sampler=sampler, schedule_type=schedule, hires_upscale=1.5, hires_sampler="Euler",
+                       hires_schedule_type=schedule)
+        error, node_errors = validate_prompt(graph, defs)
+        assert error is None, (sampler, schedule, node_errors)
