@@ -122,7 +122,8 @@ def sampler(b: Any, meta: Any, server: Any) -> None:
 
 
 def _one_sampler(b, meta, prefix, name, schedule, samplers, schedules, sampler_field, schedule_field) -> None:
-    key, schedule_key = f"{prefix}Sampler" if prefix else "Sampler", f"{prefix}schedule type" if prefix else "Schedule type"
+    # A1111's infotext keys: "Sampler" / "Schedule type", "Hires sampler" / "Hires schedule type"
+    key, schedule_key = ("Hires sampler", "Hires schedule type") if prefix else ("Sampler", "Schedule type")
     mapping = to_a1111(name, schedule, meta.generator)
     if mapping.sampler is None:
         fallback = "Euler a" if "Euler a" in samplers else samplers[0]

@@ -136,3 +136,11 @@ def test_image_without_settings_is_a_clear_error():
 
     with pytest.raises(InvalidInputError, match="no generation parameters"):
         build_plan(ImageMetadata("plain.png"))
+
+
+def test_hires_sampler_keys_are_a1111s(empty_models):
+    text = ("x\nSteps: 4, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 64x64, Hires upscale: 2, "
+            "Hires sampler: dpmpp_2m, Hires schedule type: karras")
+    plan = build_plan(_from_text(text), roots=empty_models)
+    assert plan.item("Hires sampler").value == "DPM++ 2M" and plan.item("Hires schedule type").value == "Karras"
+    assert (plan.params.hires_sampler, plan.params.hires_schedule_type) == ("DPM++ 2M", "Karras")
