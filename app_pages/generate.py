@@ -141,7 +141,7 @@ def run(backends: list, params: GenerationParams, mode) -> None:
 
     def on_progress(p) -> None:
         if p.message:
-            st.warning(p.message)
+            st.warning(conditioning_panel.localized_warning(p.message, L))
         if not p.step:
             return
         if pooled:   # one job per image: image_index counts jobs

@@ -50,3 +50,19 @@ def openclip_token_note(text: str, lang: str, *, positive: bool = True) -> str |
     if encoders_agree(per_encoder):
         return None
     return t("cond.tokens.encoders_differ", lang, counter=per_encoder[1].tokens.counter)
+
+
+def localized_warning(message: str, lang: str) -> str:
+    """A backend warning in the UI language where the conditioning area knows it (the library speaks English:
+    CLI and logs); other messages are returned as they are."""
+    import re
+
+    from promptlab.backend.hypernetworks import hypernetwork_warning
+
+    english = hypernetwork_warning(("\0",))
+    head, _, tail = english.partition("<hypernet:\0>")
+    match = re.fullmatch(re.escape(head) + r"(.+?)" + re.escape(tail), message)
+    if match is None:
+        return message
+    names = tuple(re.findall(r"<hypernet:([^>]*)>", match[1]))
+    return hypernetwork_warning(names, lang) if names else message

@@ -16,3 +16,13 @@ def test_openclip_note_only_when_encoders_differ(text, lang, counter):
 
     note = openclip_token_note(text, lang)
     assert note == (None if counter is None else t("cond.tokens.encoders_differ", lang, counter=counter))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"], ids=["en", "zh"])
+def test_hypernet_warning_is_shown_in_the_ui_language(lang):
+    from app_pages.components.conditioning_panel import localized_warning
+    from promptlab.backend.hypernetworks import hypernetwork_warning
+
+    english = hypernetwork_warning(("anime", "style two"))
+    assert localized_warning(english, lang) == hypernetwork_warning(("anime", "style two"), lang)
+    assert localized_warning("something else", lang) == "something else"

@@ -24,7 +24,8 @@ def test_novelai_preset_sets_clip_skip_and_ensd(page, lang):  # noqa: F811
     (result,) = at.session_state["generate.results"]
     assert "ENSD: 31337" in result["infotext"] and "Clip skip: 2" in result["infotext"]
     assert "CFG scale: 0.5" in result["infotext"]
-    assert any("<hypernet:anime>" in w.value for w in at.warning)
+    expected = "not supported" if lang == "en" else "不支持超网络"
+    assert any("<hypernet:anime>" in w.value and expected in w.value for w in at.warning)
 
 
 def test_reuse_loads_ensd(page):  # noqa: F811
