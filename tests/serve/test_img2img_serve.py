@@ -141,3 +141,27 @@ def test_pool_without_an_img2img_backend_refuses_translated():
         BackendPool([plain]).generate(GenerationParams(prompt="x", init_image=InitImage.from_bytes(png())))
     assert "plain" in info.value.message("zh") and "图生图" in info.value.message("zh")
     assert plain.calls == []
+
+
+@pytest.mark.slow
+def test_img2img_over_http_matches_in_process(serve, tmp_path):
+    """The real diffusers engine behind `promptlab serve`: the remote client's img2img gives the pixels the
+    local backend gives for the same init image, seed and A1111 steps."""
+    pytest.importorskip("diffusers")
+    import torch
+
+    from promptlab.backend.diffusers_backend import DiffusersBackend
+    from promptlab.backend.tiny import make_tiny_checkpoint
+
+    torch.set_num_threads(1)
+    make_tiny_checkpoint(tmp_path / "Stable-diffusion" / "tiny.safetensors", family="sd1")
+    server = serve([DiffusersBackend(tmp_path, device="cpu")], default_model="tiny")
+    client = RemoteA1111Backend(server.url)
+    params = GenerationParams(prompt="a cat", steps=3, seed=42, width=64, height=64, sampler="Euler", model="tiny",
+                              init_image=InitImage.from_bytes(png((80, 48)), resize_mode="resize-and-fill"),
+                              denoising_strength=0.6)
+    remote = client.generate(params)[0]
+    local = DiffusersBackend(tmp_path, device="cpu").generate(params)[0]
+    assert remote.image.convert("RGB").tobytes() == local.image.convert("RGB").tobytes()
+    assert "Denoising strength: 0.6" in remote.infotext
+    client.close()
