@@ -1,7 +1,9 @@
 """Prompt-language throughput: attention parsing, schedules, token chunking (prompts/s).
 
-Baseline in the same run: a lark Earley grammar parsing schedules the way A1111 does
-(promptlab.syntax.reference). Usage: python benchmarks/bench_syntax.py [N] [BASELINE_N]
+Baselines in the same run: A1111's own implementations (promptlab.syntax.reference): its regex
+``parse_prompt_attention`` and its lark Earley grammar for schedules. Also prints how many of the
+prompts the fast schedule parser handed to the lark fallback.
+Usage: python benchmarks/bench_syntax.py [N] [BASELINE_N]
 """
 
 from __future__ import annotations
@@ -57,10 +59,18 @@ def main() -> None:
     baseline_n = int(sys.argv[2]) if len(sys.argv) > 2 else 2_000
     prompts = make_prompts(n)
     print(f"{n} prompts, mean {sum(map(len, prompts)) / n:.0f} chars")
+    from promptlab.syntax._schedule_parser import analyze_fast
+    from promptlab.syntax.reference import parse_prompt_attention_reference
+
     attention = rate(parse_prompt_attention, prompts)
+    attention_a1111 = rate(parse_prompt_attention_reference, prompts)
     schedules = rate(lambda p: get_learned_conditioning_prompt_schedules([p], 30), prompts)
+    fallback = sum(1 for p in prompts if "[" in p and not analyze_fast(p)[3])
     print(f"attention parsing   {attention:10,.0f} prompts/s   (goal >= 20,000)")
-    print(f"schedules           {schedules:10,.0f} prompts/s   (goal >= 5,000)")
+    print(f"attention (A1111)   {attention_a1111:10,.0f} prompts/s   A1111's regex function, same prompts")
+    print(f"ratio attention promptlab / A1111: {attention / attention_a1111:.2f}x   (goal >= 1)")
+    print(f"schedules           {schedules:10,.0f} prompts/s   (goal >= 5,000); "
+          f"{fallback} of {n} prompts needed the lark fallback")
     try:
         from promptlab.syntax.reference import schedules_reference
 
