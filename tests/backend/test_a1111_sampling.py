@@ -115,3 +115,12 @@ def test_cli_ensd_and_hypernet_warning(models_root, tmp_path, capsys):
     assert (params.ensd, params.clip_skip) == (31337, 2)
     assert main([*args, "--prompt", "a cat", "--ensd", "-5"]) == 1
     assert "ENSD" in capsys.readouterr().err
+
+
+def test_remote_a1111_gets_ensd_as_override_setting():
+    from promptlab.backend.a1111_api import params_from_payload, payload_from_params
+
+    body = payload_from_params(GenerationParams(prompt="a cat", sampler="Euler a", ensd=31337, clip_skip=2))
+    assert body["override_settings"]["eta_noise_seed_delta"] == 31337
+    assert body["override_settings"]["CLIP_stop_at_last_layers"] == 2
+    assert params_from_payload(body).ensd == 31337
