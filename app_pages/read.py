@@ -49,6 +49,10 @@ if results:
 elif not uploads:
     st.info(t("read.empty", L))
 
+from app_pages.components import upscale_panel  # noqa: E402
+
+upscale_panel.render(L, [(name, data) for name, data, _meta in results])
+
 if importlib.util.find_spec("app_pages.components.interrogate_panel") is not None:
     from app_pages.components import interrogate_panel
 
