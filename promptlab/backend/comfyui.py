@@ -272,11 +272,14 @@ class ComfyUIBackend:
 
 
 def _as_run(params: GenerationParams) -> GenerationParams:
-    """The params as this backend ran them: "Automatic" resolved, the hires denoise written even when default."""
+    """The params as this backend ran them: "Automatic" resolved, the hires denoise written even when
+    default, and what ComfyUI could not honour (reported as warnings) not claimed in the infotext."""
     from promptlab.backend.a1111_api import hires_enabled
+    from promptlab.backend.comfyui_workflow import unsupported_fields
     from promptlab.replay.mapping import automatic_schedule
 
-    changes: dict[str, Any] = {}
+    defaults = GenerationParams()
+    changes: dict[str, Any] = {name: getattr(defaults, name) for name in unsupported_fields(params)}
     if params.schedule_type in (None, "", "Automatic"):
         changes["schedule_type"] = automatic_schedule(params.sampler)
     if hires_enabled(params) and params.denoising_strength is None:

@@ -91,6 +91,17 @@ def _lora_file(name: str, known: list[str] | None) -> str:
     raise InvalidInputError(f"The ComfyUI server has no LoRA {name!r}. It has: {', '.join(known[:30])}.")
 
 
+def unsupported_fields(params: GenerationParams) -> list[str]:
+    """The settings of ``params`` this workflow cannot honour (hires prompt, eta, ENSD, tiling, ...)."""
+    from dataclasses import fields
+
+    from promptlab.replay.capabilities import UNSUPPORTED
+
+    defaults = GenerationParams()
+    return [f.name for f in fields(GenerationParams) if f.name in UNSUPPORTED["comfyui"]
+            and getattr(params, f.name) not in (None, getattr(defaults, f.name))]
+
+
 def vae_file(name: str | None, known: list[str] | None) -> str | None:
     """The server's VAE file for an A1111 VAE name; None for the checkpoint's own ("Automatic", "None")."""
     if name is None or name in ("Automatic", "None", ""):
@@ -125,6 +136,7 @@ def build_txt2img(
     converted = syntax.convert(positive_text, src="a1111", dst="comfy")
     converted_negative = syntax.convert(negative_text, src="a1111", dst="comfy")
     warnings.extend(converted.warnings + converted.losses + converted_negative.losses)
+    warnings.extend(f"{name} is not supported on ComfyUI and was left out." for name in unsupported_fields(params))
 
     graph: dict[str, Any] = {}
     graph["1"] = {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": checkpoint}}

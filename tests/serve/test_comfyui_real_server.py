@@ -204,3 +204,14 @@ def test_every_sampler_and_schedule_is_in_the_real_servers_lists(schedule):
                        hires_schedule_type=schedule)
         error, node_errors = validate_prompt(graph, defs)
         assert error is None, (sampler, schedule, node_errors)
+
+
+def test_settings_comfyui_cannot_honour_are_warned_and_not_claimed(comfy):
+    server = comfy()
+    seen = []
+    images = ComfyUIBackend(server.url).generate(
+        GenerationParams(**{**SMALL, "hires_upscale": 1.5, "hires_prompt": "a dog", "ensd": 31337, "tiling": True}),
+        on_progress=seen.append)
+    warnings = " ".join(p.message for p in seen if p.message)
+    assert all(name in warnings for name in ("hires_prompt", "ensd", "tiling"))
+    assert "a dog" not in images[0].infotext and "ENSD" not in images[0].infotext and "Tiling" not in images[0].infotext
