@@ -8,7 +8,9 @@ seeded RNG, so a run is reproducible. The classes:
 * ``prefix``  the first letters of the name: at least half of it and at least 3 characters
               ("hatsune_" for hatsune_miku), in the search form (spaces).
 * ``word``    one later word of a multi-word name, 3+ letters, not inside a qualifier's parentheses
-              and not a stop word ("luka" for megurine_luka, "shoulder" for off_shoulder).
+              and not a stop word; what it means is the most-posted tag that has this word as a later
+              word ("luka" -> megurine_luka, "shoulder" -> off_shoulder, "jacket" -> open_jacket: who
+              wants military_jacket types "military").
 * ``typo``    the name (5+ characters) with one edit after its first letter: a swap of neighbours,
               a deleted letter, an inserted or a replaced one.
 * ``alias``   one of the tag's aliases, as written ("/hm" for hatsune_miku).
@@ -62,6 +64,19 @@ def _typo(name: str, rng: random.Random) -> str:
     return "".join(s)
 
 
+def _word_owners(table: TagTable, candidates: Sequence[int]) -> dict[str, int]:
+    """Later word -> the most-posted tag (of all) having it as a later word, for the candidates' words."""
+    wanted = {w for i in candidates for w in _inner_words(table.names[i])}
+    best: dict[str, int] = {}
+    for i, name in enumerate(table.names):
+        if table.deprecated[i] or "_" not in name:
+            continue
+        for w in _inner_words(name):
+            if w in wanted and (w not in best or table.post_counts[i] > table.post_counts[best[w]]):
+                best[w] = i
+    return best
+
+
 def _derive(kind: str, i: int, table: TagTable, rng: random.Random) -> str | None:
     name = table.names[i]
     if kind == "prefix":
@@ -93,6 +108,7 @@ def derive_queries(table: TagTable, per_class: int, *, seed: int = 1, pool: int 
     popular = sorted((i for i in range(len(table.names)) if not table.deprecated[i]),
                      key=lambda i: (-int(counts[i]), table.names[i]))[:pool]
     weights = [1.0 / (rank + 10) for rank in range(len(popular))]
+    owners = _word_owners(table, popular) if "word" in classes else {}
     out: list[DerivedQuery] = []
     for kind in classes:
         seen: set[str] = set()
@@ -103,7 +119,7 @@ def derive_queries(table: TagTable, per_class: int, *, seed: int = 1, pool: int 
             q = _derive(kind, i, table, rng)
             if q and q.strip() and q not in seen:
                 seen.add(q)
-                out.append(DerivedQuery(kind, q, i))
+                out.append(DerivedQuery(kind, q, owners[q] if kind == "word" else i))
     return out
 
 

@@ -33,10 +33,10 @@ from tagdb.model import Tag, Via
 from tagdb.normalize import has_cjk, pinyin_keys, search_key
 
 # Row levels and their scores (prefix match / exact match). The public meaning of a score is in
-# SearchHit: 100 exact, 95 prefix, 90/85 a later word, 80 pinyin, <=80 fuzzy.
+# SearchHit: 100 exact, 95 prefix or a whole later word, 85 a later word's prefix, 80 pinyin, <=80 fuzzy.
 LEVEL_FULL, LEVEL_COMPACT, LEVEL_WORD, LEVEL_PINYIN, LEVEL_INITIALS = range(5)
 PREFIX_SCORE = {LEVEL_FULL: 95, LEVEL_COMPACT: 95, LEVEL_WORD: 85, LEVEL_PINYIN: 80, LEVEL_INITIALS: 70}
-EXACT_SCORE = {LEVEL_FULL: 100, LEVEL_COMPACT: 98, LEVEL_WORD: 90, LEVEL_PINYIN: 90, LEVEL_INITIALS: 75}
+EXACT_SCORE = {LEVEL_FULL: 100, LEVEL_COMPACT: 98, LEVEL_WORD: 95, LEVEL_PINYIN: 90, LEVEL_INITIALS: 75}
 TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING = 100, 95, 80
 FUZZY_WEIGHT = 0.8  # fuzzy scores are WRatio * 0.8, so any direct match outranks any fuzzy one
 FUZZY_CUTOFF = 60.0
@@ -269,8 +269,10 @@ class SearchIndex:
         above = np.cumsum(hist[::-1])[::-1]  # above[t] = rows with count >= t
         threshold = max(1, int(np.flatnonzero(above >= n)[-1]) if (above >= n).any() else 1)
         rows = np.flatnonzero(counts >= threshold)
-        if len(rows) > n:
-            rows = rows[np.argpartition(-counts[rows], n - 1)[:n]]
+        if len(rows) > n:  # most shared trigrams first, then the most-posted ("diess" -> dress)
+            pops = self._pops[self.row_tag[self.fuzzy_rows[rows]]]
+            order = (counts[rows].astype(np.int64) << REL_SHIFT) | np.minimum(pops, (1 << REL_SHIFT) - 1)
+            rows = rows[np.argpartition(-order, n - 1)[:n]]
         return self.fuzzy_rows[rows]
 
     # ---------------------------------------------------------------- search
@@ -377,7 +379,9 @@ class SearchIndex:
         hi = bisect_left(self.word_keys, q + "\U0010ffff", lo)
         if lo == hi:
             return
-        exact_hi = bisect_right(self.word_keys, q, lo, hi)
+        # Whole-word matches ("eye" in "one eye closed", not only as the last word) are the suffixes
+        # equal to q or continuing with a space, which sorts before every other character of a key.
+        exact_hi = bisect_left(self.word_keys, q + "!", lo, hi)
         positions = np.arange(lo, hi)
         rows = self.word_rows[lo:hi]
         if categories is not None:

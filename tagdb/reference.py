@@ -74,7 +74,8 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
                 for j in range(1, len(words)):
                     suffix = " ".join(words[j:])
                     if suffix.startswith(q):
-                        offer(i, (EXACT_SCORE if suffix == q else PREFIX_SCORE)[LEVEL_WORD], name, Via.NAME,
+                        whole = suffix == q or suffix.startswith(q + " ")
+                        offer(i, (EXACT_SCORE if whole else PREFIX_SCORE)[LEVEL_WORD], name, Via.NAME,
                               BAND_DIRECT)
         if fuzzy and len(best) < limit and len(q) >= 3 and allow_en:
             for i, name in enumerate(table.names):

@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sp.add_argument("--json", action="store_true",
                     help="rows of {name, category, post_count, matched, via, score, label}")
     sp.add_argument("--category", action="append",
-                    help="general, artist, copyright, character, meta or a number (repeatable)")
+                    help="general, artist, copyright, character, meta, sd (SD vocabulary) or a number (repeatable)")
     sp.add_argument("--limit", type=int, default=10)
     sp.add_argument("--lang", action="append", help="texts that may match: en (names, aliases), zh (repeatable)")
     sp.add_argument("--artists", action="store_true", help="artists only")

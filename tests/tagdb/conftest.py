@@ -20,6 +20,33 @@ def starter_db(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def mixed_db(tmp_path_factory) -> Path:
+    """A slice of the starter set small enough for the brute-force reference search (a few seconds):
+    its general/meta tags, the 300 most-posted names with aliases and Chinese, 50 SD words."""
+    import csv
+
+    from tagdb.starter_build import name_rows, sd_vocab_rows, starter_rows
+
+    folder = tmp_path_factory.mktemp("mixed")
+    rows = [(r["name"], r["category"], r["posts"] or "", [], r["zh"]) for r in starter_rows()]
+    rows += [(r["name"], r["category"], r["posts"], r["aliases"], r["zh"]) for r in name_rows()[:300]]
+    rows += [(r["name"], 8, "", [], r["zh"]) for r in sd_vocab_rows()[:50]]
+    with open(folder / "tags.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows((n, c, p, ",".join(a)) for n, c, p, a, _ in rows if c != 8)
+    with open(folder / "zh.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows((n, zh) for n, _, _, _, zh in rows if zh)
+    path = folder / "tags.sqlite"
+    tagdb.import_file(folder / "tags.csv", "autocomplete", db=path)
+    tagdb.import_file(folder / "zh.csv", "translations", db=path)
+    from tagdb.store import atomic_update
+
+    with atomic_update(path) as writer:  # SD words are not in the autocomplete format's categories
+        writer.begin_source("test", "sd")
+        writer.upsert_tags((n, c, None) for n, c, _, _, _ in rows if c == 8)
+    return path
+
+
 @pytest.fixture
 def write(tmp_path):
     """write(name, text or bytes) -> Path, for tiny input files."""
