@@ -11,7 +11,7 @@ from typing import Any
 
 # Danbooru's category colours, as Streamlit Markdown colours and as emoji for plain-text labels.
 CATEGORY_COLOR = {0: "blue", 1: "red", 3: "violet", 4: "green", 5: "orange", 9: "gray"}
-CATEGORY_DOT = {0: "🔵", 1: "🔴", 3: "🟣", 4: "🟢", 5: "🟠", 9: "⚪"}
+CATEGORY_DOT = {0: "🔵", 1: "🔴", 3: "🟣", 4: "🟢", 5: "🟠", 8: "🟤", 9: "⚪"}
 WEIGHT_STEP = 0.1
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!~|<>:$])")
 # Tags that are emoticons keep their underscores (^_^, o_o, >_<) when tags are written with spaces.

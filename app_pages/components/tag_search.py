@@ -25,7 +25,7 @@ TARGET_KEY = "build.target"          # "prompt" | "negative"
 SUGGESTIONS = 12
 MAX_SUGGESTIONS = 50
 MAX_QUERY_CHARS = 200
-FILTER_CATEGORIES = (0, 1, 3, 4, 5)
+FILTER_CATEGORIES = (0, 1, 3, 4, 5, 8)  # 8: SD vocabulary (tagdb.Category.SD)
 HERE = Path(__file__).resolve().parent
 
 
@@ -110,8 +110,11 @@ def search_box(lang: str) -> None:
         result = _component()(key=SEARCH_KEY, data=[data], on_query_change=lambda: None,
                               on_picked_change=lambda: None, on_typed_change=lambda: None)
     with c2:
-        st.radio(t("build.add_to", lang), options=["prompt", "negative"], key=TARGET_KEY, horizontal=True,
-                 format_func=lambda f: t(f"build.field.{f}", lang))
+        # a segmented control, not st.radio: Streamlit's radio drew no option checked after a language
+        # switch (same key, new option labels), though its value was kept
+        st.session_state.setdefault(TARGET_KEY, "prompt")
+        st.segmented_control(t("build.add_to", lang), options=["prompt", "negative"], key=TARGET_KEY, required=True,
+                             format_func=lambda f: t(f"build.field.{f}", lang))
     st.pills(t("build.categories", lang), options=list(FILTER_CATEGORIES), selection_mode="multi",
              key=CATEGORIES_KEY, format_func=lambda c: f"{CATEGORY_DOT[c]} {t(f'build.cat.{c}', lang)}")
     for kind, value in (("tag", getattr(result, "picked", None)), ("text", getattr(result, "typed", None))):

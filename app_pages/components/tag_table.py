@@ -11,7 +11,7 @@ import streamlit as st
 
 from promptlab.i18n import t
 
-CATEGORIES = (0, 1, 3, 4, 5)
+CATEGORIES = (0, 1, 3, 4, 5, 8)  # 8: SD vocabulary (tagdb.Category.SD)
 POST_BUCKETS = ((None, None, "?"), (0, 0, "0"), (1, 9, "1–9"), (10, 99, "10–99"), (100, 999, "100–999"),
                 (1_000, 9_999, "1k–10k"), (10_000, 99_999, "10k–100k"), (100_000, None, "100k+"))
 

@@ -18,6 +18,7 @@ STRINGS = {
     "build.cat.3": {"en": "Copyright", "zh": "作品"},
     "build.cat.4": {"en": "Character", "zh": "角色"},
     "build.cat.5": {"en": "Meta", "zh": "元信息"},
+    "build.cat.8": {"en": "SD vocabulary", "zh": "SD 常用词"},
     "build.field.prompt": {"en": "Prompt", "zh": "正向提示词"},
     "build.field.negative": {"en": "Negative prompt", "zh": "反向提示词"},
     "build.prompt_ph": {"en": "masterpiece, 1girl, solo, (smile:1.2), ...", "zh": "masterpiece, 1girl, solo, (smile:1.2), ..."},
