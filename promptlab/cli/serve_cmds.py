@@ -13,7 +13,7 @@ LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "serve",
-        help="serve the A1111 API (txt2img, models, progress, png-info, interrogate) on the local engine",
+        help="serve the A1111 API (txt2img, img2img, models, progress, png-info, interrogate) on the local engine",
         description="Serve AUTOMATIC1111's HTTP API subset backed by promptlab's diffusers engine, so "
         "another promptlab (or any A1111 API client) can use this machine's GPU. Binds 127.0.0.1 unless "
         "told otherwise; a non-local bind needs --api-auth (or --insecure).",
