@@ -99,7 +99,8 @@ def unsupported_fields(params: GenerationParams) -> list[str]:
 
     defaults = GenerationParams()
     return [f.name for f in fields(GenerationParams) if f.name in UNSUPPORTED["comfyui"]
-            and getattr(params, f.name) not in (None, getattr(defaults, f.name))]
+            and getattr(params, f.name) not in (None, getattr(defaults, f.name))
+            and not (f.name == "rng" and params.rng == "CPU")]   # ComfyUI's noise is CPU noise
 
 
 def vae_file(name: str | None, known: list[str] | None) -> str | None:
