@@ -43,3 +43,23 @@ def test_generate_with_model_upscaler(up_models, tmp_path):
     assert "Hires upscaler: 4x-Tiny" in result.infotext and "Hires upscale: 1.5" in result.infotext
     (lanczos,) = backend.generate(params.with_(hires_upscaler="Lanczos"))
     assert lanczos.image.tobytes() != result.image.tobytes()  # the model really ran
+
+
+@pytest.mark.parametrize("upscaler", ["4x-Tiny", "Lanczos"])
+def test_image_upscale_crops_like_the_latent_path(roots, upscaler):
+    """A1111's hires resize to another aspect ratio: upscale to cover, then crop the centre (truncate_x/y)."""
+    import numpy as np
+    from PIL import Image
+
+    from promptlab.backend.hires import upscale_images
+
+    plan = plan_hires(BASE.with_(width=64, height=64, hires_resize_x=128, hires_resize_y=96,
+                                 hires_upscaler=upscaler), roots)
+    assert (plan.width, plan.height) == (128, 96) and (plan.upscale_width, plan.upscale_height) == (128, 128)
+    # a horizontal ramp survives the crop unchanged; a vertical one loses 16 px top and bottom
+    ramp = np.tile(np.linspace(0, 255, 64, dtype=np.uint8)[:, None, None], (1, 64, 3))
+    (out,) = upscale_images([Image.fromarray(ramp)], plan, roots, device="cpu")
+    assert out.size == (128, 96)
+    if upscaler == "Lanczos":
+        full = Image.fromarray(ramp).resize((128, 128), Image.LANCZOS)
+        assert np.array_equal(np.asarray(out), np.asarray(full)[16:112])
