@@ -302,7 +302,9 @@ class DiffusersBackend:
             if cancel is not None and cancel.is_set():
                 raise CancelledError("Generation cancelled.")
             if on_progress is not None:
-                done = offset + step + 1
+                # second-order schedulers (Heun, DPM2, DPM++ SDE) run two loop iterations per sampling step
+                order = max(1, int(getattr(getattr(pipe, "scheduler", None), "order", 1) or 1))
+                done = offset + (step + order) // order
                 preview = None
                 if every and "latents" in kwargs and (done % every == 0):
                     preview = latent_preview(kwargs["latents"], sdxl=family is Family.SDXL)
