@@ -121,6 +121,18 @@ class RemoteA1111Backend:
     def list_loras(self) -> list[str]:
         return [lora["name"] for lora in self._request("GET", "/sdapi/v1/loras")]
 
+    def list_upscalers(self) -> list[str] | None:
+        """Hires upscalers: the webui's latent modes and upscaler models; None when it cannot list them."""
+        names: list[str] = []
+        for path in ("/sdapi/v1/latent-upscale-modes", "/sdapi/v1/upscalers"):
+            try:
+                names += [u.get("name") for u in self._request("GET", path) or [] if u.get("name")]
+            except BackendError as exc:
+                if "HTTP 404" in str(exc):
+                    return None   # promptlab serve: its backend resolves upscaler names itself
+                raise
+        return names
+
     def list_vaes(self) -> list[str] | None:
         """The webui's VAE files (``/sdapi/v1/sd-vae``); None when the server has no such endpoint."""
         try:

@@ -85,3 +85,19 @@ def test_hires_progress_is_one_total_over_both_passes():
     steps = [(p.step, p.total_steps) for p in seen]
     assert steps[0] == (1, 6) and steps[-1] == (6, 6)
     assert [s for s, _ in steps] == sorted(s for s, _ in steps)
+
+
+def test_plan_against_a_server_that_cannot_list_everything(serve):
+    from promptlab.metadata.model import ImageMetadata
+    from promptlab.replay import ServerInventory, Status, build_plan
+
+    server = serve([PaintBackend()])
+    inventory = ServerInventory.from_backend(RemoteA1111Backend(server.url))
+    assert "alpha.safetensors" in inventory.models and "Latent" in inventory.upscalers and inventory.vaes == ()
+    params = GenerationParams(prompt="x", model="alpha", sampler="Euler a", hires_upscale=2,
+                              hires_upscaler="R-ESRGAN 4x+", vae="ft")
+    plan = build_plan(ImageMetadata("t.png", "sd-webui", params, format="a1111-infotext", params_list=(params,)),
+                      backend="a1111", server=inventory)
+    assert plan.params.model == "alpha.safetensors"
+    assert plan.item("Hires upscaler").note == "upscaler_missing" and plan.params.hires_upscaler == "Latent"
+    assert plan.item("VAE").note == "unchecked"   # promptlab serve cannot list VAEs: the name is passed on
