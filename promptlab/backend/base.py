@@ -46,6 +46,11 @@ class Backend(Protocol):
     ``params.seed`` is fixed; ``-1`` picks a random seed). ``params.model`` selects the checkpoint
     (``None`` = the backend's current/default model). ``cancel`` is checked between steps; when
     set, the run stops and raises ``promptlab.errors.CancelledError``.
+
+    img2img: ``params.init_image`` (``promptlab.init_image.InitImage``) with ``params.denoising_strength``.
+    A backend that takes it says so with a class attribute ``supports_img2img = True``; callers (pools,
+    grids, the server, the page) never hand an init image to one without it
+    (``promptlab.init_image.require_img2img``), so a txt2img-only backend cannot silently ignore it.
     """
 
     name: str
