@@ -19,6 +19,7 @@ STRINGS = {
         "en": "A1111 drew the starting noise on the GPU (its default); this backend draws it on the CPU (A1111's \"RNG: CPU\"), so the image will differ.",
         "zh": "A1111 默认在 GPU 上生成初始噪声；此后端在 CPU 上生成（相当于 A1111 的 “RNG: CPU”），因此图像会不同。",
     },
+    "replay.note.rng_unwritten": {"en": "Not written in the image: {rng} noise is what this tool uses.", "zh": "图片中未写明：该工具使用 {rng} 噪声。"},
     "replay.note.rng_other": {"en": "RNG source {rng} is not available; CPU noise is used.", "zh": "没有 {rng} 随机数源；改用 CPU 噪声。"},
     "replay.note.sampler_renamed": {"en": "The same sampler under A1111's name.", "zh": "同一采样器的 A1111 名称。"},
     "replay.note.legacy_name": {"en": "A1111's old combined name split into sampler and schedule type.", "zh": "A1111 旧式合并名称已拆分为采样器和调度类型。"},

@@ -23,6 +23,8 @@ _COMFY_KNOWN_NODES = frozenset({
     "PreviewImage", "LatentUpscale", "LatentUpscaleBy",
 })
 _COMFY_VALUE_NODES = ("Primitive", "Reroute", "Note", "Literal", "Seed", "Int", "Float", "String")
+# an upscale after the last sampler: already listed as "Postprocess upscaler" / "... upscale by"
+_COMFY_POSTPROCESS_NODES = frozenset({"UpscaleModelLoader", "ImageUpscaleWithModel", "ImageScale", "ImageScaleBy"})
 _DEFAULT_DENOISE = 0.7   # A1111's hires fix default (and promptlab.backend.hires.DEFAULT_DENOISE)
 
 
@@ -62,17 +64,17 @@ def _noise(b: Any, meta: Any) -> None:
         rng = "CPU"
     if rng is None:
         return        # a tool whose noise source is not known: nothing to say
-    shown = b.params.rng or f"{rng} (-)"
+    unwritten = "" if b.params.rng else "rng_unwritten"
     if b.backend == "a1111":
-        b.add("RNG", shown, rng, Status.EXACT)
+        b.add("RNG", rng, rng, Status.EXACT, unwritten, rng=rng)
         b.changes["rng"] = rng
         return
     if rng == "CPU":
-        b.add("RNG", shown, "CPU", Status.EXACT)
+        b.add("RNG", rng, "CPU", Status.EXACT, unwritten, rng=rng)
     elif rng == "GPU":
-        b.add("RNG", shown, "CPU", Status.APPROXIMATED, "rng_gpu")
+        b.add("RNG", rng, "CPU", Status.APPROXIMATED, "rng_gpu")
     else:
-        b.add("RNG", shown, "CPU", Status.NOT_REPRODUCIBLE, "rng_other", rng=rng)
+        b.add("RNG", rng, "CPU", Status.NOT_REPRODUCIBLE, "rng_other", rng=rng)
     b.changes["rng"] = None
 
 
@@ -299,6 +301,8 @@ def comfy_nodes(b: Any, meta: Any) -> None:
     if not isinstance(graph, dict):
         return
     seen: set[str] = set()
+    if any(key.startswith("Postprocess") for key, _ in b.params.extra):
+        seen |= _COMFY_POSTPROCESS_NODES
     for node_id, node in graph.items():
         kind = str(node.get("class_type", "")) if isinstance(node, dict) else ""
         if not kind or kind in _COMFY_KNOWN_NODES or kind in seen or any(v in kind for v in _COMFY_VALUE_NODES):

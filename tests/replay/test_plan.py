@@ -46,11 +46,17 @@ def test_comfyui_missing_model_named_in_plan(shared_dir, empty_models):
     assert plan.params.model is None and not plan.exact
 
 
+def test_comfyui_nodes_without_a1111_equivalent_listed(shared_dir, empty_models):
+    plan = build_plan(read(shared_dir / FIX / "png/comfyui-anima.png"), roots=empty_models)
+    nodes = {i.original for i in plan.items if i.key.startswith("ComfyUI node")}
+    assert {"ModelSamplingAuraFlow", "CFGGuider", "SamplerCustomAdvanced"} <= nodes
+
+
 def test_comfyui_post_upscale_nodes_listed(shared_dir, empty_models):
     plan = build_plan(read(shared_dir / FIX / "png/comfyui-upscale.png"), roots=empty_models)
     keys = {i.key for i in plan.by_status(Status.NOT_REPRODUCIBLE)}
     assert {"Postprocess upscaler", "Postprocess upscale by"} <= keys
-    assert any(i.original == "ImageUpscaleWithModel" for i in plan.items)
+    assert not any(i.original == "ImageUpscaleWithModel" for i in plan.items)   # listed once, as the upscale
 
 
 def test_novelai_v4_characters_are_separate_fields(shared_dir, empty_models):
