@@ -115,7 +115,7 @@ if result is not None:
     pages = max(1, math.ceil((result.total or 0) / PAGE_SIZE))
     left, right = st.columns([1, 3])
     left.number_input(t("gallery.page", L), min_value=1, max_value=pages, step=1, key="gallery.page")
-    right.caption(t("gallery.count", L, total=f"{result.total:,}", page=min(page_no, pages), pages=pages))
+    right.caption(t("gallery.count", L, total=result.total_text, page=min(page_no, pages), pages=pages))
     selected: list[int] = S.setdefault(SELECTED, [])
     if selected:
         st.caption(t("gallery.selected", L, n=len(selected)))

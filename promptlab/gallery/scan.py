@@ -207,6 +207,8 @@ def _scan(conn: sqlite3.Connection, folders: list[str], workers: int, batch_size
     if gone:
         with store.transaction(conn):
             store.delete_ids(conn, gone)
+    if progress.read or gone:
+        conn.execute("PRAGMA optimize")  # fresh statistics, so the planner picks good indexes
     yield replace(progress, phase="done", removed=len(gone))
 
 

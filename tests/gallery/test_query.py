@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 import time
 
 import pytest
@@ -128,7 +129,7 @@ def test_sorts_and_pages_cover_every_row_once(db, sort):
         seen += [r.path for r in gallery.search(conn, "", sort=sort, limit=250, offset=offset).records]
     assert sorted(seen) == sorted(recs)
     key = {"newest": lambda r: -r.mtime_ns, "oldest": lambda r: r.mtime_ns, "seed": lambda r: r.seed,
-           "steps": lambda r: -r.steps, "path": lambda r: r.path}[sort]
+           "steps": lambda r: -r.steps, "path": lambda r: r.path}[sort]  # the rows here have no NULL seed/steps
     values = [key(recs[p]) for p in seen]
     assert values == sorted(values)
 
@@ -186,3 +187,26 @@ def test_bad_sort_and_page_are_clear_errors(db):
 def test_quotes_inside_a_phrase_do_not_break_fts(db):
     conn, _ = db
     assert gallery.search(conn, 'a"b').total == 0
+
+
+@pytest.mark.parametrize("query", ["smile", '"long hair" -solo', "smile tool:a1111 steps:>=28", "neg:monochrome"])
+@pytest.mark.parametrize("sort", ["newest", "seed"])
+def test_index_walk_plan_gives_the_same_rows(db, monkeypatch, query, sort):
+    """Broad text matches walk the sort index instead of sorting every match: same answer."""
+    search_mod = sys.modules["promptlab.gallery.search"]  # the module (the package exports the function)
+
+    conn, _ = db
+    by_id = [r.path for r in gallery.search(conn, query, sort=sort, limit=1000).records]
+    monkeypatch.setattr(search_mod, "WALK_INDEX_ABOVE", 0)
+    assert [r.path for r in gallery.search(conn, query, sort=sort, limit=1000).records] == by_id
+
+
+def test_count_stops_at_the_cap_and_says_so(db, monkeypatch):
+    search_mod = sys.modules["promptlab.gallery.search"]  # the module (the package exports the function)
+
+    conn, recs = db
+    monkeypatch.setattr(search_mod, "COUNT_CAP", 50)
+    page = gallery.search(conn, "tool:a1111", limit=10)
+    assert page.more and page.total == 50 and page.total_text == "50+"
+    exact = gallery.search(conn, "", limit=10)
+    assert not exact.more and exact.total == len(recs)

@@ -33,7 +33,7 @@ def folder(tmp_path):
 def _rows(db) -> dict[str, gallery.ImageRecord]:
     conn = gallery.connect(db)
     try:
-        return {Path(r["path"]).name: gallery.ImageRecord.from_row(r) for r in conn.execute("SELECT * FROM images")}
+        return {Path(r["path"]).name: gallery.ImageRecord.from_row(r) for r in conn.execute(store.SELECT_FULL)}
     finally:
         conn.close()
 
