@@ -26,10 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sp.set_defaults(func=func)
         return sp
 
-    sp = add("init", "build the database from the shipped starter set (2,045 tags, Chinese labels, presets)",
-             run_init)
+    sp = add("init", "build the database from the shipped starter set (general tags, the most-posted characters, "
+             "copyrights and artists, SD vocabulary, Chinese names, presets); optionally import an A1111 install's "
+             "tagcomplete files", run_init)
     sp.add_argument("--fresh", action="store_true",
                     help="start from an empty database instead of adding to the existing one")
+    sp.add_argument("--from-a1111", "--a1111-root", dest="from_a1111", nargs="?", const="", metavar="DIR",
+                    help="also import the tag lists and translations of tagcomplete (extensions/*/tags/*.csv) "
+                    "from this A1111/Forge folder; without DIR, look in the usual places")
 
     sp = add("import", "import a tag list, translations, WD14 labels, a taxonomy or presets", run_import)
     sp.add_argument("file", metavar="FILE")
@@ -121,13 +125,52 @@ def _report(report, as_json: bool) -> None:
         print(f"  ... and {report.bad_row_count - len(report.bad_rows)} more malformed rows", file=sys.stderr)
 
 
+def a1111_candidates() -> list[Path]:
+    """Where an A1111/Forge install may be: the usual folders, and the webui above a models folder
+    that $PROMPTLAB_MODELS points into (``.../stable-diffusion-webui/models``)."""
+    from promptlab.paths import models_root
+    from tagdb.importers.a1111 import usual_roots
+
+    found = usual_roots()
+    above = models_root().parent
+    if (above / "extensions").is_dir() and above not in found:
+        found.append(above)
+    return found
+
+
+def find_a1111(root: str | None):
+    """The tagcomplete files of ``root``, or of the first usual install that has some."""
+    from promptlab.i18n import t
+    from tagdb.importers.a1111 import find_tag_files
+
+    if root:
+        return find_tag_files(root)
+    candidates = a1111_candidates()
+    for candidate in candidates:
+        found = find_tag_files(candidate)
+        if found.importable:
+            return found
+    from tagdb.importers.a1111 import USUAL_NAMES, usual_bases
+
+    places = [str(c) for c in candidates] or [f"{b}/{{{','.join(USUAL_NAMES[:3])},...}}" for b in usual_bases()]
+    raise InvalidInputError(t("tags.a1111.none", "en", places="; ".join(places)))
+
+
 @_guard
 def run_init(args: argparse.Namespace) -> int:
     from tagdb.starter_build import build_starter
 
     path = _db_path(args)
+    found = find_a1111(args.from_a1111) if args.from_a1111 is not None else None  # fail before writing
     report = build_starter(path, fresh=args.fresh)
     print(f"{path}: {report.summary()}")
+    if found is not None:
+        from tagdb.importers.a1111 import import_a1111
+
+        for skipped in found.skipped:
+            print(f"  skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        for sub in import_a1111(found, db=path):
+            print(f"{sub.source}: {sub.summary()}")
     return 0
 
 

@@ -55,6 +55,29 @@ STRINGS = {
     "tags.update.cli": {"en": "The same from a terminal (resumable):", "zh": "也可以在终端运行（可断点续传）：", },
     "tags.update.url": {"en": "Danbooru address (or a mirror)", "zh": "Danbooru 地址（或镜像）"},
     "tags.update.restart": {"en": "Start over", "zh": "从头开始"},
+    "tags.a1111.none": {
+        "en": "No A1111/Forge install with tagcomplete tag files found (looked in: {places}). "
+              "Pass its folder: promptlab tags init --from-a1111 DIR",
+        "zh": "没有找到带 tagcomplete 标签文件的 A1111/Forge（已查找：{places}）。"
+              "请指定其文件夹：promptlab tags init --from-a1111 DIR",
+    },
+    "tags.a1111.found": {
+        "en": "Found an A1111/Forge install at {root} with tag files of tagcomplete: {files}. "
+              "Import its tag lists and translations into the tag database?",
+        "zh": "在 {root} 找到 A1111/Forge 及其 tagcomplete 标签文件：{files}。要把其中的标签列表和翻译导入标签数据库吗？",
+    },
+    "tags.a1111.go": {"en": "Import from A1111", "zh": "从 A1111 导入"},
+    "tags.a1111.folder": {"en": "A1111 / Forge folder", "zh": "A1111 / Forge 文件夹"},
+    "tags.a1111.folder_help": {
+        "en": "The folder that holds webui.py and extensions/ (tagcomplete keeps its files in extensions/*/tags/).",
+        "zh": "包含 webui.py 和 extensions/ 的文件夹（tagcomplete 的文件在 extensions/*/tags/ 下）。",
+    },
+    "tags.a1111.done": {"en": "Imported from {root}: {summary}", "zh": "已从 {root} 导入：{summary}"},
+    "tags.a1111.skipped": {"en": "Skipped {file}: {reason}", "zh": "已跳过 {file}：{reason}"},
+    "tags.a1111.failed": {"en": "Import from A1111 failed, the database is unchanged: {error}",
+                          "zh": "从 A1111 导入失败，数据库未改动：{error}"},
+    "tags.full.title": {"en": "Get the full Danbooru list", "zh": "获取完整的 Danbooru 标签列表"},
+    "tags.full.progress": {"en": "Downloading… {percent}%", "zh": "正在下载… {percent}%"},
     "tags.update.restart_help": {
         "en": "An interrupted update resumes where it stopped unless you start over.",
         "zh": "中断的更新会从中断处继续，除非选择从头开始。",

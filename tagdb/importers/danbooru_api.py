@@ -41,7 +41,8 @@ _PHASES = (  # (phase, endpoint, extra query, fields)
 class DanbooruUpdate:
     def __init__(self, db_path: Path, *, base_url: str = "https://danbooru.donmai.us", min_posts: int = 25,
                  interval: float = 0.5, page_size: int = PAGE_SIZE, timeout: float = 30.0, retries: int = 3, backoff: float = 1.0,
-                 progress: Callable[[str], None] | None = None):
+                 progress: Callable[[str], None] | None = None,
+                 fraction: Callable[[float], None] | None = None):
         self.db_path = Path(db_path)
         self.base_url = base_url.rstrip("/")
         self.min_posts = min_posts
@@ -51,6 +52,7 @@ class DanbooruUpdate:
         self.retries = retries
         self.backoff = backoff
         self.progress = progress or (lambda msg: None)
+        self.fraction = fraction or (lambda share: None)  # 0..1 of the whole download, for a progress bar
         self.staging_path = self.db_path.with_name(self.db_path.name + ".danbooru-staging")
         self._last_request = 0.0
         self.requests = 0
@@ -117,7 +119,7 @@ class DanbooruUpdate:
 
     # ------------------------------------------------------------------ phases
     def _download(self, conn: sqlite3.Connection) -> None:
-        for phase, endpoint, extra, fields in _PHASES:
+        for number, (phase, endpoint, extra, fields) in enumerate(_PHASES):
             if self._get_state(conn, f"{phase}_done"):
                 continue
             cursor = self._get_state(conn, f"{phase}_cursor")
@@ -137,12 +139,23 @@ class DanbooruUpdate:
                     if records:
                         cursor = str(min(int(r["id"]) for r in records))
                         conn.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (f"{phase}_cursor", cursor))
+                        # Pages walk ids downwards from the newest: the first page's top id tells how far along we are.
+                        conn.execute("INSERT OR IGNORE INTO state VALUES (?, ?)",
+                                     (f"{phase}_top", str(max(int(r["id"]) for r in records))))
                     if len(records) < self.page_size:
                         conn.execute("INSERT OR REPLACE INTO state VALUES (?, '1')", (f"{phase}_done",))
                 total = conn.execute(f"SELECT count(*) FROM fetched_{phase}").fetchone()[0]
                 self.progress(f"{phase}: {total:,} so far")
+                self.fraction(self._share(conn, number, phase, len(records) < self.page_size))
                 if len(records) < self.page_size:
                     break
+
+    def _share(self, conn: sqlite3.Connection, number: int, phase: str, done: bool) -> float:
+        """Share of the whole download finished: tags are ~4/5 of it, aliases the rest."""
+        weights = (0.8, 0.2)
+        top, cursor = self._get_state(conn, f"{phase}_top"), self._get_state(conn, f"{phase}_cursor")
+        within = 1.0 if done or not top or not cursor else max(0.0, min(1.0, 1 - (int(cursor) - 1) / int(top)))
+        return sum(weights[:number]) + weights[number] * within
 
     def _rows(self, phase: str, records: list[dict]) -> list[tuple]:
         rows = []
@@ -178,6 +191,7 @@ class DanbooruUpdate:
             n_aliases = writer.upsert_aliases((a, c) for a, c in aliases if c in names and a not in names)
             writer.finish_source(len(tags) + len(aliases), 0)
         self.staging_path.unlink(missing_ok=True)
+        self.fraction(1.0)
         return ImportReport(source=self.base_url, format="danbooru-api", rows_read=len(tags) + len(aliases),
                             tags_added=added + dep_added, tags_updated=updated + dep_updated, aliases=n_aliases,
                             seconds=time.perf_counter() - started, extra={"requests": self.requests})

@@ -125,3 +125,12 @@ def test_rate_limit_spaces_requests(tmp_path, server, monkeypatch):
     monkeypatch.setattr(api.time, "sleep", lambda s: sleeps.append(s))
     DanbooruUpdate(tmp_path / "t.sqlite", base_url=server, interval=5.0, page_size=100, min_posts=0).run()
     assert len(sleeps) == len(FakeDanbooru.requests) - 1 and all(0 < s <= 5.0 for s in sleeps)
+
+
+def test_full_list_reports_progress_for_a_bar(tmp_path, server):
+    """"Get the full Danbooru list" (every tag, min_posts 0) drives a progress bar: shares rise to 1."""
+    shares: list[float] = []
+    report = _update(tmp_path / "tags.sqlite", server, min_posts=0, fraction=shares.append).run()
+    assert report.tags_added == len(TAGS)
+    assert shares == sorted(shares) and shares[-1] == 1.0 and 0 < shares[0] < 0.8
+    assert {r.get("search[post_count]") for r in FakeDanbooru.requests if r["path"] == "/tags.json"} == {">=0"}
