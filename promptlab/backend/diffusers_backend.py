@@ -28,6 +28,7 @@ from promptlab.backend.samplers import (
     resolve_sampler,
     sampler_label,
     schedule_steps,
+    seed_noise_sampler,
     uses_ensd,
 )
 from promptlab.errors import BackendError, CancelledError, InvalidInputError
@@ -203,6 +204,7 @@ class DiffusersBackend:
             first = batch * params.batch_size
             seeds = [job.seed + first + i for i in range(params.batch_size)]
             generators = [torch.Generator("cpu").manual_seed(s) for s in seeds]
+            seed_noise_sampler(scheduler, seeds)  # DPM++ SDE's Brownian noise from the image seeds, as A1111
             # A1111's CPU RNG: each image's starting noise comes from its own seed
             latents = torch.stack([
                 torch.randn((4, params.height // 8, params.width // 8), generator=g) for g in generators
@@ -234,7 +236,7 @@ class DiffusersBackend:
             if job.hires is not None:
                 images = self._hires_pass(call_pipe, model, job, hires_cond, images, generators,
                                           self._callback(on_progress, cancel, first, total_images, steps_total,
-                                                         params.steps, model.family))
+                                                         params.steps, model.family), seeds=seeds)
             self._finish(results, images, job, model, seeds, vae_name, vae_hash, cond)
         return results
 
@@ -247,12 +249,14 @@ class DiffusersBackend:
             results.append(GeneratedImage(image=image, params=final, infotext=infotext,
                                           warnings=tuple(dict.fromkeys((*cond.warnings, *_hypernet_warnings(job.params))))))
 
-    def _hires_pass(self, pipe, model: LoadedModel, job: _Job, cond, images, generators, callback):
+    def _hires_pass(self, pipe, model: LoadedModel, job: _Job, cond, images, generators, callback, seeds=None):
         from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionXLImg2ImgPipeline
 
         plan, params = job.hires, job.params
         scheduler = build_scheduler(job.hires_choice, model.pipe.scheduler.config,
                                     prediction_type=model.prediction.value, zero_snr=model.zero_snr)
+        if seeds is not None:
+            seed_noise_sampler(scheduler, seeds)
         cls = StableDiffusionXLImg2ImgPipeline if model.family is Family.SDXL else StableDiffusionImg2ImgPipeline
         unet = cond.wrap_unet(model.pipe.unet) if cond.composable else None
         img2img = derive_pipeline(cls, pipe, scheduler=scheduler, **({"unet": unet} if unet is not None else {}))

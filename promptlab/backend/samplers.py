@@ -213,3 +213,13 @@ def uses_ensd(choice: SamplerChoice, eta: float | None = None) -> bool:
     if eta is None:
         eta = 0.0 if choice.sampler.name == "DDIM" else 1.0
     return choice.sampler.uses_ensd and eta != 0
+
+
+def seed_noise_sampler(scheduler: Any, seeds: list[int]) -> None:
+    """Seed a Brownian-tree noise sampler (diffusers' DPMSolverSDEScheduler, A1111's DPM++ SDE) with the
+    batch's image seeds, one tree per image, as A1111's ``create_noise_sampler`` does. Left unseeded,
+    diffusers draws the tree's seed from torch's global RNG: the same parameters then gave other pixels
+    on every run. ``scheduler`` is the per-call instance (never a shared one)."""
+    if hasattr(scheduler, "noise_sampler_seed"):
+        scheduler.noise_sampler_seed = list(seeds)
+        scheduler.noise_sampler = None  # built again from the seeds at the first step
