@@ -81,7 +81,22 @@ def run_upscale(args: argparse.Namespace) -> int:
     # 2. upscale and write, one image at a time (each write is atomic)
     results = []
     for source, image in zip(sources, args.images):
-        result = extras.process_file(source, targets[Path(image)])
+        bar = None
+        if not args.json and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=None, unit="tile", file=sys.stderr, dynamic_ncols=True, leave=False, desc=Path(image).name)
+
+        def on_tile(done: int, total: int, bar=bar) -> None:
+            if bar is not None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+        try:
+            result = extras.process_file(source, targets[Path(image)], on_tile)
+        finally:
+            if bar is not None:
+                bar.close()
         results.append(result)
         if not args.json:
             print(f"{image} -> {result.output} ({result.width}x{result.height}, {result.seconds:.1f} s)")
