@@ -62,6 +62,7 @@ def open_source(data: bytes | str | os.PathLike[str], *, name: str | None = None
     """Check the declared size, then decode. Raises ``UpscaleInputError`` for anything unusable."""
     from PIL import Image
 
+    from promptlab.interrogate.images import normalize_mode
     from promptlab.metadata.extract import NotAnImageError, extract
 
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -88,7 +89,8 @@ def open_source(data: bytes | str | os.PathLike[str], *, name: str | None = None
     try:
         with Image.open(io.BytesIO(data)) as opened:
             opened.load()
-            image = opened.copy()
+            # 16-bit and float greyscale scaled to 8 bits (a plain convert("RGB") clips them to white)
+            image = normalize_mode(opened.copy())
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise UpscaleInputError("upscale.err_not_image", name=name, error=str(exc) or type(exc).__name__) from None
     try:

@@ -81,6 +81,15 @@ def test_bad_images(source, match):
         open_source(source)
 
 
+def test_sixteen_bit_greyscale_is_scaled_not_clipped(tmp_path, roots):
+    import numpy as np
+
+    path = tmp_path / "g16.png"
+    Image.fromarray(np.full((16, 16), 32768, dtype=np.uint16)).save(path)
+    out = Extras("Nearest", roots, scale=1).run(open_source(path))
+    assert np.asarray(out)[0, 0].tolist() == [128, 128, 128]
+
+
 def test_big_declared_size_refused_before_decoding(tmp_path):
     from promptlab.upscale import UpscaleInputError
 
