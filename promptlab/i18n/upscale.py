@@ -57,6 +57,8 @@ STRINGS = {
         "en": "{name} is {size}, larger than the {side}x{side} (or {pixels:,} pixels) an input may have. "
               "Downscale it first.",
         "zh": "{name} 尺寸为 {size}，超过输入上限 {side}x{side}（或 {pixels:,} 像素）。请先缩小。"},
+    "upscale.err_too_many_bytes": {"en": "{name} is {mb} MB; inputs may have at most {limit} MB.",
+                                   "zh": "{name} 大小为 {mb} MB；输入文件最大 {limit} MB。"},
     "upscale.err_not_found": {"en": "{name}: no such file.", "zh": "{name}：文件不存在。"},
     "upscale.err_resize": {"en": "--resize {value!r}: expected WxH such as 2048x2048.",
                            "zh": "--resize {value!r}：格式应为 宽x高，例如 2048x2048。"},

@@ -28,6 +28,7 @@ from promptlab.upscale.tiling import TileSettings
 # inputs are refused by their declared size, before any pixel is decoded
 MAX_INPUT_SIDE = 8192
 MAX_INPUT_PIXELS = 8192 * 8192
+MAX_INPUT_BYTES = 256 * 2**20  # a file this large is no image we could take anyway
 # chunks we write ourselves; an input's old ones are replaced, not duplicated
 _OWN_CHUNKS = ("postprocessing", "extras")
 
@@ -70,6 +71,9 @@ def open_source(data: bytes | str | os.PathLike[str], *, name: str | None = None
         name = name or str(path)
         if not path.is_file():
             raise UpscaleInputError("upscale.err_not_found", name=name)
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise UpscaleInputError("upscale.err_too_many_bytes", name=name, mb=path.stat().st_size >> 20,
+                                    limit=MAX_INPUT_BYTES >> 20)
         data = path.read_bytes()
     name = name or "image"
     data = bytes(data)

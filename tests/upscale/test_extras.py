@@ -90,6 +90,17 @@ def test_sixteen_bit_greyscale_is_scaled_not_clipped(tmp_path, roots):
     assert np.asarray(out)[0, 0].tolist() == [128, 128, 128]
 
 
+def test_huge_file_refused_before_reading(tmp_path, monkeypatch):
+    import promptlab.upscale.extras as extras_module
+    from promptlab.upscale import UpscaleInputError
+
+    monkeypatch.setattr(extras_module, "MAX_INPUT_BYTES", 1000)
+    path = tmp_path / "big.png"
+    noise_image(64, 64).save(path)
+    with pytest.raises(UpscaleInputError, match="at most 0 MB"):
+        open_source(path)
+
+
 def test_big_declared_size_refused_before_decoding(tmp_path):
     from promptlab.upscale import UpscaleInputError
 
