@@ -53,14 +53,38 @@ def openclip_token_note(text: str, lang: str, *, positive: bool = True) -> str |
 
 
 def localized_warning(message: str, lang: str) -> str:
-    """A backend warning in the UI language where the conditioning area knows it (the library speaks English:
-    CLI and logs); other messages are returned as they are."""
+    """A backend warning in the UI language where the conditioning area knows it (the library speaks English,
+    for the CLI and logs): every ``cond.warn.*`` template and the hypernetwork warning. Other messages are
+    returned as they are."""
+    from promptlab.i18n import catalog
+
+    for key, texts in catalog().items():
+        if key.startswith("cond.warn."):
+            match = _template_regex(texts["en"]).fullmatch(message)
+            if match:
+                return t(key, lang, **match.groupdict())
+    return _localized_hypernet_warning(message, lang)
+
+
+def _template_regex(english: str):
+    """``"Embedding {name} does not fit"`` -> a regex with one named group per placeholder."""
+    import re
+    import string
+
+    pattern = ""
+    for literal, field, _spec, _conversion in string.Formatter().parse(english):
+        pattern += re.escape(literal)
+        if field is not None:
+            pattern += f"(?P<{field}>.+?)"
+    return re.compile(pattern, re.DOTALL)
+
+
+def _localized_hypernet_warning(message: str, lang: str) -> str:
     import re
 
     from promptlab.backend.hypernetworks import hypernetwork_warning
 
-    english = hypernetwork_warning(("\0",))
-    head, _, tail = english.partition("<hypernet:\0>")
+    head, _, tail = hypernetwork_warning(("\0",)).partition("<hypernet:\0>")
     match = re.fullmatch(re.escape(head) + r"(.+?)" + re.escape(tail), message)
     if match is None:
         return message

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from promptlab.backend.conditioning_result import Conditioning, ConditioningPart, ConditioningStep, StepCallback
 from promptlab.backend.text_encode import EMPTY_CHUNK, ClipEncoder, TextGroup, encode_groups, encode_window
 from promptlab.errors import InvalidInputError
+from promptlab.i18n import t as tr
 from promptlab.tokens import EOS, Chunk, Emphasis, TiBacktrack, check_comma_backtrack, chunk_prompt, get_tokenizer
 
 __all__ = ["Conditioning", "ConditioningPart", "ConditioningStep", "StepCallback", "build_conditioning"]
@@ -81,13 +82,10 @@ def build_conditioning(
     indexes, flat, _ = get_multicond_prompt_list([prompt])
     parts = [(flat[index], weight) for index, weight in indexes[0]]
     if not composable and len(parts) > 1:
-        warnings.append(
-            f"AND (composable diffusion) was not enabled: only the first part {parts[0][0].strip()!r} is used; "
-            f"the other {len(parts) - 1} part(s) are ignored."
-        )
+        warnings.append(tr("cond.warn.and_first_part", "en", part=repr(parts[0][0].strip()), n=len(parts) - 1))
         parts = parts[:1]
     if not composable and parts[0][1] != 1.0:
-        warnings.append(f"The prompt's trailing weight :{parts[0][1]:g} (composable diffusion) is ignored.")
+        warnings.append(tr("cond.warn.trailing_weight", "en", weight=f"{parts[0][1]:g}"))
         parts = [(parts[0][0], 1.0)]
     part_schedules = get_learned_conditioning_prompt_schedules([t for t, _ in parts], steps, hires_steps)
     neg_schedule = get_learned_conditioning_prompt_schedules([negative_prompt], steps, hires_steps)[0]
@@ -112,11 +110,7 @@ def build_conditioning(
         windows = [max(len(reports[n][i].chunks) for n in norms) for i in range(len(texts))]
         for i, text in enumerate(texts):
             if any(len(reports[n][i].chunks) != windows[i] for n in norms):
-                warnings.append(
-                    f"The two SDXL tokenizers split {text[:40]!r} into different numbers of 75-token windows "
-                    "(CLIP-L and OpenCLIP-G clean HTML entities differently); the shorter was padded with empty "
-                    "windows (A1111 fails on such a prompt)."
-                )
+                warnings.append(tr("cond.warn.sdxl_windows", "en", text=repr(text[:40])))
         chunk_lists = {n: [_pad_chunks(reports[n][i].chunks, windows[i]) for i in range(len(texts))] for n in norms}
         totals = [max(reports[n][i].total for n in norms) for i in range(len(texts))]
         return texts, counts, chunk_lists, windows, totals
@@ -212,7 +206,7 @@ def _encoders_for(pipe: Any, clip_skip: int, sdxl_clip_l_skip: bool, warnings: l
     text_encoder_2 = getattr(pipe, "text_encoder_2", None)
     if text_encoder_2 is not None:
         if clip_skip > 1 and not sdxl_clip_l_skip:
-            warnings.append("Clip skip is ignored for SDXL, as in A1111 (set sdxl_clip_l_skip to apply it to CLIP-L).")
+            warnings.append(tr("cond.warn.clip_skip_sdxl", "en"))
         layer_l = -clip_skip if sdxl_clip_l_skip else -2
         _check_layer(layer_l, text_encoder)
         return "sdxl", [
@@ -223,7 +217,7 @@ def _encoders_for(pipe: Any, clip_skip: int, sdxl_clip_l_skip: bool, warnings: l
     pad = _pad_id(pipe, "tokenizer", EOS)
     if pad != EOS:  # OpenCLIP (SD2.x): A1111 has no CLIP skip there
         if clip_skip > 1:
-            warnings.append("Clip skip is ignored for SD2.x models, as in A1111.")
+            warnings.append(tr("cond.warn.clip_skip_sd2", "en"))
         return "sd2", [ClipEncoder(text_encoder, pad, None, False, "clip", normalization="open_clip")]
     if clip_skip == 1:
         return "sd1", [ClipEncoder(text_encoder, pad, None, False, "clip")]
@@ -254,7 +248,7 @@ def _usable_embeddings(embeddings, encoders: list[ClipEncoder], warnings: list[s
             usable[name] = emb
         else:
             want = ", ".join(f"{e.embedding_key}={e.hidden_size}" for e in encoders)
-            warnings.append(f"Embedding {name!r} does not fit this model ({dims} vs {want}); skipped.")
+            warnings.append(tr("cond.warn.embedding_skipped", "en", name=repr(name), dims=dims, want=want))
     return usable
 
 

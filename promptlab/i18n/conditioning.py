@@ -37,4 +37,33 @@ STRINGS = {
         "en": "OpenCLIP (SD2, SDXL's second encoder) reads HTML entities differently: it sees {counter} tokens.",
         "zh": "OpenCLIP（SD2、SDXL 的第二个文本编码器）对 HTML 实体的处理不同：它看到 {counter} 个 token。",
     },
+    # warnings of build_conditioning (the library writes them in English; the page shows them translated)
+    "cond.warn.and_first_part": {
+        "en": "AND (composable diffusion) was not enabled: only the first part {part} is used; the other {n} part(s) "
+              "are ignored.",
+        "zh": "未启用 AND（可组合扩散）：只使用第一部分 {part}；其余 {n} 部分被忽略。",
+    },
+    "cond.warn.trailing_weight": {
+        "en": "The prompt's trailing weight :{weight} (composable diffusion) is ignored.",
+        "zh": "提示词末尾的权重 :{weight}（可组合扩散）被忽略。",
+    },
+    "cond.warn.sdxl_windows": {
+        "en": "The two SDXL tokenizers split {text} into different numbers of 75-token windows (CLIP-L and "
+              "OpenCLIP-G clean HTML entities differently); the shorter was padded with empty windows (A1111 fails "
+              "on such a prompt).",
+        "zh": "SDXL 的两个分词器把 {text} 切成了不同数量的 75 token 窗口（CLIP-L 与 OpenCLIP-G 对 HTML 实体的处理不同）；"
+              "较短的一方已用空窗口补齐（A1111 遇到这种提示词会报错）。",
+    },
+    "cond.warn.clip_skip_sdxl": {
+        "en": "Clip skip is ignored for SDXL, as in A1111 (set sdxl_clip_l_skip to apply it to CLIP-L).",
+        "zh": "与 A1111 相同，SDXL 忽略 Clip skip（设置 sdxl_clip_l_skip 可对 CLIP-L 生效）。",
+    },
+    "cond.warn.clip_skip_sd2": {
+        "en": "Clip skip is ignored for SD2.x models, as in A1111.",
+        "zh": "与 A1111 相同，SD2.x 模型忽略 Clip skip。",
+    },
+    "cond.warn.embedding_skipped": {
+        "en": "Embedding {name} does not fit this model ({dims} vs {want}); skipped.",
+        "zh": "嵌入 {name} 与此模型不匹配（{dims}，需要 {want}）；已跳过。",
+    },
 }
