@@ -12,7 +12,7 @@ import base64
 import binascii
 from typing import Any
 
-from promptlab.init_image import DEFAULT_DENOISE, Img2ImgError, InitImage, ResizeMode
+from promptlab.init_image import DEFAULT_DENOISE, Img2ImgError, InitImage, ResizeMode, check_denoise
 
 TXT2IMG_PATH = "/sdapi/v1/txt2img"
 IMG2IMG_PATH = "/sdapi/v1/img2img"
@@ -22,9 +22,14 @@ FIX_STEPS = "img2img_fix_steps"
 def request_for(params: Any, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(path, body): ``body`` (a txt2img body from ``payload_from_params``) turned into an img2img one
     when ``params`` carries an init image."""
+    from promptlab.backend.a1111_api import hires_enabled
+
     init: InitImage | None = params.init_image
     if init is None:
         return TXT2IMG_PATH, body
+    if hires_enabled(params):   # A1111's img2img has no hires fix: refused, never dropped silently
+        raise Img2ImgError("img2img.err.hires")
+    check_denoise(params.denoising_strength)
     body = {k: v for k, v in body.items() if not k.startswith("hr_") and k != "enable_hr"}
     body["init_images"] = [base64.b64encode(init.data).decode("ascii")]
     body["resize_mode"] = init.resize_mode.index

@@ -117,6 +117,13 @@ def test_remote_client_sends_img2img(serve):
     assert sent.denoising_strength == 0.0 and sent.hires_upscale is None
     # denoise 0 keeps the init image: red, filled to 64x64 with its own stretched edges
     assert results[0].image.convert("RGB").getpixel((0, 0)) == (250, 0, 0)
+    # refused before sending, never dropped: hires fix with an init image, denoise out of range
+    from promptlab.errors import InvalidInputError
+
+    for bad in (params, params.with_(hires_upscale=None, denoising_strength=1.2)):
+        with pytest.raises(InvalidInputError, match="Hires|Denoising strength"):
+            client.generate(bad)
+    assert len(backend.calls) == 1
     client.close()
 
 
