@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from promptlab.backend.models import ModelRoots
-from promptlab.upscale.core import MAX_SCALE, check_output_size, check_scale, upscale_by, upscale_to
+from promptlab.upscale.core import check_output_size, check_scale, upscale_by, upscale_to
 from promptlab.upscale.errors import UpscaleInputError
 from promptlab.upscale.load import LoadedUpscaler, load_upscaler
 from promptlab.upscale.names import Upscaler, UpscalerKind, resolve_upscaler
@@ -178,16 +178,16 @@ class Extras:
         if self.size is None:
             return upscale_by(image, self.upscaler, self.scale, loaded=self.loaded, tiles=self.tiles, on_tile=on_tile)
         width, height = self.size
-        ratio = min(max(width / image.width, height / image.height), MAX_SCALE)
         if not self.crop:
             return upscale_to(image, self.upscaler, width, height, loaded=self.loaded, tiles=self.tiles,
                               on_tile=on_tile)
-        # A1111: upscale by the larger ratio, then centre the result on a WxH canvas (crops the excess)
-        scaled = upscale_by(image, self.upscaler, max(ratio, 1.0), loaded=self.loaded, tiles=self.tiles,
-                            on_tile=on_tile)
-        canvas = Image.new("RGB", (width, height))
-        canvas.paste(scaled, (width // 2 - scaled.width // 2, height // 2 - scaled.height // 2))
-        return canvas
+        # A1111: scale to cover WxH, then centre the result on a WxH canvas (the excess is cropped). The
+        # cover size is exact here; A1111 rounds it down to a multiple of 8 and can leave black edges.
+        ratio = max(width / image.width, height / image.height)
+        cover = (max(width, round(image.width * ratio)), max(height, round(image.height * ratio)))
+        scaled = upscale_to(image, self.upscaler, *cover, loaded=self.loaded, tiles=self.tiles, on_tile=on_tile)
+        left, top = (scaled.width - width) // 2, (scaled.height - height) // 2
+        return scaled.crop((left, top, left + width, top + height))
 
     def png_bytes(self, source: SourceImage, image: Any) -> bytes:
         from promptlab.metadata.write import png_bytes

@@ -63,6 +63,17 @@ def test_resize_to(roots, a1111_png, size, crop, info):
     assert extras.infotext() == info
 
 
+@pytest.mark.parametrize(("source", "size"), [((48, 40), (250, 250)), ((48, 40), (30, 20)), ((48, 40), (97, 40))],
+                         ids=["not-multiple-of-8", "smaller-than-input", "wider"])
+def test_resize_crop_fills_the_canvas(roots, tmp_path, source, size):
+    import numpy as np
+
+    path = tmp_path / "white.png"
+    Image.new("RGB", source, "white").save(path)
+    out = Extras("Lanczos", roots, scale=None, size=size).run(open_source(path))
+    assert out.size == size and np.asarray(out).min() > 200  # no black edges from rounding
+
+
 def test_postprocess_infotext_numbers():
     text = postprocess_infotext("R-ESRGAN 4x+", scale=2.5)
     assert text == "Postprocess upscale by: 2.5, Postprocess upscaler: R-ESRGAN 4x+"
