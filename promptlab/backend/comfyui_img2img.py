@@ -65,8 +65,9 @@ def upload(http: Any, url: str, params: Any) -> str:
         stored = response.json()
     except ValueError:
         raise BackendError("ComfyUI's /upload/image did not return JSON.") from None
-    subfolder = stored.get("subfolder") or ""
-    return f"{subfolder}/{stored['name']}" if subfolder else str(stored.get("name") or name)
+    stored_name = str(stored.get("name") or name) if isinstance(stored, dict) else name
+    subfolder = stored.get("subfolder") if isinstance(stored, dict) else ""
+    return f"{subfolder}/{stored_name}" if subfolder else stored_name
 
 
 def add_nodes(graph: dict[str, Any], params: Any, image_name: str, vae: list) -> list:
