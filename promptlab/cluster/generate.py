@@ -25,6 +25,7 @@ from promptlab.errors import BackendError, CancelledError, ClusterError, Promptl
 from promptlab.params import GenerationParams
 
 POLL_S = 0.2
+FREE_WAIT_S = 10.0       # resources of actors killed a moment ago come back within this
 RESTART_WAIT_S = 300.0   # a restarted actor reloads torch and its model before it answers
 
 
@@ -200,11 +201,28 @@ class RayCluster:
 
         on_gpu = self.gpus >= 1 and device in ("auto", "cuda") or device.startswith("cuda")
         if on_gpu:
-            count, options, threads = actors or int(self.gpus), {"num_gpus": 1, "num_cpus": 1}, None
+            options, threads, unit = {"num_gpus": 1, "num_cpus": 1}, None, "GPU"
         else:
-            count = actors or max(1, int(self.cpus // cpus_per_actor))
-            options, threads = {"num_cpus": cpus_per_actor}, cpus_per_actor
+            options, threads, unit = {"num_cpus": cpus_per_actor}, cpus_per_actor, f"{cpus_per_actor} CPU"
             device = "cpu" if device == "auto" else device
+
+        def room() -> int:
+            free = ray.available_resources()
+            if on_gpu:
+                return int(min(free.get("GPU", 0), free.get("CPU", 0)))
+            return int(free.get("CPU", 0) // cpus_per_actor)
+
+        deadline = time.monotonic() + FREE_WAIT_S
+        fits = room()
+        while (actors or 1) > fits and time.monotonic() < deadline:   # actors just killed free up shortly
+            time.sleep(0.5)
+            fits = room()
+        count = actors or fits
+        if count < 1 or count > fits:
+            # an actor that cannot be placed would wait forever: say so instead
+            raise ClusterError(f"The Ray cluster has room for {fits} generation actor(s) ({unit} each free now), "
+                               f"not {max(count, 1)}: other jobs hold the rest. Wait for them, pass --actors {max(fits, 1)}, "
+                               "or add nodes.")
         kwargs = {"models_root": models, "a1111_root": a1111_root, "device": device, "dtype": dtype,
                   "allow_pickle": allow_pickle}
         remote = ray.remote(max_concurrency=3, max_restarts=1, max_task_retries=0, **options)(_GenerateActor)
