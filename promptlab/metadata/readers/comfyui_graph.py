@@ -11,7 +11,7 @@ from promptlab.metadata.readers._util import to_float, to_int
 
 _MAX_NODES = 20_000
 _TEXT_INPUTS = ("text", "text_g", "text_l", "clip_l", "t5xxl", "prompt", "positive_prompt", "populated_text", "string")
-_SCALAR_INPUTS = ("value", "seed", "noise_seed", "int", "float", "number", "string", "text", "Text")
+_SCALAR_INPUTS = ("value", "seed", "noise_seed", "int", "float", "number", "string", "text", "Text", "prompt")
 _SCHEDULER_BY_CLASS = {
     "KarrasScheduler": "karras", "ExponentialScheduler": "exponential", "PolyexponentialScheduler": "polyexponential",
     "VPScheduler": "vp", "AlignYourStepsScheduler": "align_your_steps", "BetaSamplingScheduler": "beta",
@@ -314,6 +314,9 @@ class Graph:
         return "\n".join(texts)
 
     def model(self, node: Node) -> tuple[str | None, list[dict[str, Any]]]:
+        """The checkpoint up the ``model`` chain and the LoRAs applied on the way (any node pack:
+        ``lora_name`` / numbered ``lora_name_N`` / ``lora_NN`` inputs, rgthree's dicts, and LoRA
+        stacks linked through a ``lora_stack`` input), nearest the loader first."""
         loras: list[dict[str, Any]] = []
         current: Node | None = node
         visited: set[str] = set()
@@ -321,25 +324,59 @@ class Graph:
         while current is not None and current.id not in visited:
             visited.add(current.id)
             if not first:
-                for key in ("ckpt_name", "unet_name", "base_ckpt_name", "model_path"):
+                # a loader node can carry its own LoRA (Efficient Loader): collect before returning
+                loras.extend(reversed(self.loras_of(current)))
+                for key in ("ckpt_name", "unet_name", "base_ckpt_name", "model_path", "model_name", "checkpoint"):
                     value = self.scalar(current, key)
-                    if isinstance(value, str):
+                    if isinstance(value, str) and key in current.inputs and _looks_like_model(value, key):
                         return value, list(reversed(loras))
-                lora = self.scalar(current, "lora_name")
-                if isinstance(lora, str) and lora not in ("None", ""):
-                    loras.append({"name": lora,
-                                  "strength_model": to_float(self.scalar(current, "strength_model")
-                                                             or self.scalar(current, "lora_model_strength")),
-                                  "strength_clip": to_float(self.scalar(current, "strength_clip")
-                                                            or self.scalar(current, "lora_clip_strength"))})
-                for key, value in current.inputs.items():  # Power Lora Loader (rgthree)
-                    if key.lower().startswith("lora_") and isinstance(value, dict) and value.get("on") and value.get("lora"):
-                        loras.append({"name": value["lora"], "strength_model": to_float(value.get("strength")),
-                                      "strength_clip": to_float(value.get("strengthTwo", value.get("strength")))})
             first = False
             nxt = self.link(current, "model")
             current = nxt[0] if nxt else None
         return None, list(reversed(loras))
+
+    def loras_of(self, node: Node, depth: int = 0) -> list[dict[str, Any]]:
+        """The LoRAs one node applies, in its order, then those of a stack linked to it."""
+        found: list[dict[str, Any]] = []
+        inputs = node.inputs
+        if _switched_on(self.scalar(node, "switch")) and "lora_name" in inputs:
+            self._add_lora(found, node, "lora_name", "")
+        numbered = sorted(((m.group(1), key) for key in inputs if (m := _LORA_NUMBERED.match(key))),
+                          key=lambda nk: int(nk[0]))
+        count = to_int(self.scalar(node, "lora_count")) if "lora_count" in inputs else None
+        for n, key in numbered[:count] if count is not None else numbered:
+            if _switched_on(self.scalar(node, f"switch_{n}")) if f"switch_{n}" in inputs else True:
+                self._add_lora(found, node, key, n)
+        for key, value in inputs.items():  # Power Lora Loader (rgthree): {"on": true, "lora": ..., "strength": ...}
+            if key.lower().startswith("lora_") and isinstance(value, dict) and value.get("on") and value.get("lora"):
+                found.append({"name": value["lora"], "strength_model": to_float(value.get("strength")),
+                              "strength_clip": to_float(value.get("strengthTwo", value.get("strength")))})
+        if depth < 32:
+            for key in inputs:
+                if "lora_stack" in key.lower():
+                    upstream = self.link(node, key)
+                    if upstream is not None:
+                        found = self.loras_of(upstream[0], depth + 1) + found  # the stack is applied first
+        return found
+
+    def _add_lora(self, found: list[dict[str, Any]], node: Node, key: str, n: str) -> None:
+        name = self.scalar(node, key)
+        if not isinstance(name, str) or name in ("None", "none", ""):
+            return
+
+        def weight(names: tuple[str, ...]) -> float | None:
+            for base in names:
+                for candidate in ((f"{base}_{n}", f"{base}{n}") if n else (base,)):
+                    if candidate in node.inputs:
+                        value = to_float(self.scalar(node, candidate))
+                        if value is not None:
+                            return value
+            return None
+
+        model = weight(("strength_model", "lora_model_strength", "model_strength", "model_weight", "model_str",
+                        "lora_wt", "strength", "weight"))
+        clip = weight(("strength_clip", "lora_clip_strength", "clip_strength", "clip_weight", "clip_str"))
+        found.append({"name": name, "strength_model": model, "strength_clip": clip if clip is not None else model})
 
     def clip_skip(self, node: Node, name: str) -> int | None:
         """CLIPSetLastLayer on the path from the text encoder to the loader (-2 -> 2)."""
@@ -455,6 +492,23 @@ def _dimensions(value: Any) -> tuple[int, int] | None:
         return None
     m = _DIMENSIONS.search(value)
     return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+_LORA_NUMBERED = re.compile(r"^lora_?(?:name_?)?(\d+)$", re.IGNORECASE)
+_MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".sft")
+
+
+def _switched_on(value: Any) -> bool:
+    """Comfyroll's ``switch`` inputs ("On"/"Off"); anything else (absent, True) counts as on."""
+    return not (isinstance(value, str) and value.strip().lower() == "off") and value is not False
+
+
+def _looks_like_model(value: str, key: str) -> bool:
+    """``model_name`` / ``checkpoint`` are also used for upscalers and options: only a file name or a
+    model URN counts there; the dedicated loader keys always count."""
+    if key in ("ckpt_name", "unet_name", "base_ckpt_name", "model_path"):
+        return True
+    return value.lower().endswith(_MODEL_SUFFIXES) or value.startswith("urn:air:")
 
 
 def _text(value: Any) -> str | None:
