@@ -173,15 +173,16 @@ def bench_index(folder: Path, files: int) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     report = gallery.index([folder], db_path=db, workers=1)
     index_wall, index_cpu = time.perf_counter() - t0, time.process_time() - c0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     again = gallery.index([folder], db_path=db)
-    rescan = time.perf_counter() - t0
+    rescan, rescan_cpu = time.perf_counter() - t0, time.process_time() - c0
     n = report.found
     print(f"first index of {n:,} files: {n / index_wall:,.0f} files/s wall, {n / index_cpu:,.0f} files/s CPU "
           f"({index_wall:.1f} s; {report.failed} unreadable)")
     print(f"  baseline metadata.read of the same files: {n / read_wall:,.0f} files/s wall, {n / read_cpu:,.0f} files/s CPU"
           f" -> index/read ratio {read_wall / index_wall:.2f} (wall), {read_cpu / index_cpu:.2f} (CPU)")
-    print(f"re-scan of the unchanged {again.found:,} files: {rescan:.2f} s ({again.to_read} read)")
+    print(f"re-scan of the unchanged {again.found:,} files: {rescan:.2f} s wall, {rescan_cpu:.2f} s CPU "
+          f"({again.to_read} read)")
 
 
 def bench_search(tmp: Path, rows: int, repeats: int) -> Path:
