@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.common import lang, show_error, tag_db, tag_db_error, tag_db_path, tag_db_stats, tag_index_ready
-from app_pages.components import tag_table
+from app_pages.components import tag_first_run, tag_table
 from app_pages.components.prompt_tools import CATEGORY_DOT
 from promptlab.i18n import t
 
@@ -27,6 +27,7 @@ else:
     m[3].metric(t("tags.stat.presets", L), f"{sum(stats['presets'].values()):,}")
     if stats["tags"] == 0:
         st.warning(t("app.tagdb.empty", L))
+    tag_first_run.first_run_offer(stats, tag_db_path(), L, on_import=tag_table.tag_frame.clear)
 
 # Lazy tabs: only the open one is computed.
 tab_browse, tab_charts, tab_import = st.tabs([t("tags.tab.browse", L), t("tags.tab.charts", L), t("tags.tab.import", L)],
@@ -82,8 +83,9 @@ def _import_and_update() -> None:
                 tag_table.tag_frame.clear()
             except (tagdb.TagDBError, OSError, ValueError) as exc:
                 show_error(exc, L, sentence=t("tags.import.failed", L))
+    tag_first_run.import_from_folder(tag_db_path(), L, on_import=tag_table.tag_frame.clear)
     st.divider()
-    st.subheader(t("tags.update.title", L))
+    st.subheader(t("tags.full.title", L))
     st.caption(t("tags.update.help", L))
     u0, u1, u2 = st.columns([3, 2, 1], vertical_alignment="bottom")
     base_url = u0.text_input(t("tags.update.url", L), value="https://danbooru.donmai.us", key="tags.update_url")
@@ -92,10 +94,12 @@ def _import_and_update() -> None:
     if st.button(t("tags.update.go", L), key="tags.update_go"):
         from tagdb.importers.danbooru_api import DanbooruUpdate
 
+        bar = st.progress(0.0)
         status = st.status(t("tags.update.running", L), expanded=True)
         try:
             updater = DanbooruUpdate(tag_db_path(), base_url=base_url.strip(), min_posts=int(min_count),
-                                     retries=1, progress=status.write)
+                                     retries=1, progress=status.write, fraction=lambda share: bar.progress(
+                                         share, text=t("tags.full.progress", L, percent=int(share * 100))))
             report = updater.run(restart=restart)
             status.update(label=report.summary(), state="complete")
             tag_table.tag_frame.clear()
