@@ -15,7 +15,7 @@ from app_pages.common import show_error
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 
-KINDS = ("a1111", "serve", "comfyui")
+KINDS = ("a1111", "serve", "comfyui", "ray")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,11 @@ class RemoteSpec:
 
 
 def make_client(spec: RemoteSpec):
+    if spec.kind == "ray":   # a Ray cluster (address: empty/local, auto, ray://host:port): one backend per actor
+        from promptlab.cluster.generate import ray_pool
+        from promptlab.paths import models_root
+
+        return ray_pool(spec.url or None, models=str(models_root()))   # the app's models folder, on every node
     if spec.kind == "comfyui":
         from promptlab.backend.comfyui import ComfyUIBackend
 
@@ -36,6 +41,17 @@ def make_client(spec: RemoteSpec):
 
 
 def check(spec: RemoteSpec) -> str:
+    if spec.kind == "ray":   # reachable and installed; the actors start when the page first uses them
+        from promptlab.cluster.runtime import check_reachable, parse_address, require_ray
+
+        try:
+            require_ray()
+            address = parse_address(spec.url)
+            if address not in (None, "auto"):
+                check_reachable(address)
+        except PromptlabError as exc:
+            return f"down:{exc}"
+        return "ray:"
     try:
         client = make_client(spec)
         try:
@@ -50,6 +66,8 @@ def _state_text(lang: str, state: str | None) -> str:
     if not state:
         return t("backends.state.unknown", lang)
     kind, _, detail = state.partition(":")
+    if kind == "ray":
+        return t("backends.state.ray", lang)
     return t("backends.state.ok", lang, models=detail) if kind == "ok" else t("backends.state.down", lang, error=detail)
 
 
@@ -103,7 +121,9 @@ def render(lang: str, key: str, local_factory=None, *, include_local: bool = Tru
         try:
             if spec not in clients:
                 clients[spec] = make_client(spec)
-            backends.append(clients[spec])
+            client = clients[spec]
+            # a Ray pool's actors are scheduled one by one (checkpoint groups stay on one actor)
+            backends.extend(client.backends) if spec.kind == "ray" else backends.append(client)
         except PromptlabError as exc:
             show_error(exc, lang, sentence=t("backends.invalid", lang))
     if not backends and include_local and not use_local:
@@ -118,7 +138,12 @@ def _add(lang: str, remotes: list[RemoteSpec], states: dict[str, str], spec: Rem
         st.warning(t("backends.duplicate", lang, url=spec.url))
         return False
     try:
-        make_client(spec).close()   # validates the URL and credentials format
+        if spec.kind == "ray":
+            from promptlab.cluster.runtime import parse_address
+
+            parse_address(spec.url)
+        else:
+            make_client(spec).close()   # validates the URL and credentials format
     except PromptlabError as exc:
         show_error(exc, lang, sentence=t("backends.invalid", lang))
         return False

@@ -20,5 +20,9 @@ STRINGS = {
         "zh": "{done} / {total} 张 · {rate:.1f} 张/秒 · 约剩 {eta}",
     },
     "cluster.eta_unknown": {"en": "?", "zh": "未知"},
+    "backends.kind.ray": {"en": "Ray cluster (address: empty = local, auto, ray://HOST:10001)",
+                          "zh": "Ray 集群（地址：留空 = 本机，auto，ray://主机:10001）"},
+    "backends.state.ray": {"en": "reachable — one actor per GPU (or CPU) starts on first use",
+                           "zh": "可连接 —— 首次使用时每个 GPU（或 CPU）启动一个执行单元"},
     "cluster.manifest": {"en": "Manifest: {path}", "zh": "清单文件：{path}"},
 }

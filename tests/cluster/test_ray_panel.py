@@ -38,3 +38,26 @@ def test_caption_folder_on_ray_from_the_read_page(monkeypatch, tmp_path, lang, w
     text = _texts(at)
     assert written in text and "b.png" in text and "promptlab-captions.parquet" in text
     assert "ray (" in text
+
+
+@pytest.mark.slow
+def test_backends_panel_adds_a_ray_cluster(monkeypatch, tmp_path):
+    """Compare/Generate's backends panel takes a Ray cluster next to this machine and servers: its actors
+    come back as separate backends (the grid keeps a checkpoint's cells on one of them)."""
+    from streamlit.testing.v1 import AppTest
+
+    from promptlab.backend.tiny import make_tiny_checkpoint
+    from tests.serve.test_backends_panel import SCRIPT, add_button
+
+    make_tiny_checkpoint(tmp_path / "models" / "Stable-diffusion" / "tiny.safetensors", "sd1")
+    monkeypatch.setenv("PROMPTLAB_MODELS", str(tmp_path / "models"))
+    at = AppTest.from_string(SCRIPT, default_timeout=180).run()
+    at.checkbox(key="gen.backends.local").uncheck().run()
+    at.selectbox(key="gen.backends.kind").set_value("ray")
+    at.text_input(key="gen.backends.url").set_value("")
+    add_button(at).click().run()
+    assert not at.exception
+    assert at.session_state["chosen"] == ["ray-0", "ray-1"]
+    assert any("one actor per GPU" in c.value for c in at.caption)
+    at.button(key="gen.backends.remove.0").click().run()
+    assert at.session_state["chosen"] == []
