@@ -49,7 +49,7 @@ def lang() -> str:
 
 SHOWN_LANG_KEY = "ui.lang_shown"   # the language the page was last drawn in
 # Tabs remember the *label* of the open tab; on a language switch it is carried over to the new label.
-TAB_KEYS = ("build.tab", "tags.tab")
+TAB_KEYS = ("build.tab", "tags.tab", "library.tab")
 
 
 def _language_changed() -> None:
@@ -61,11 +61,27 @@ def _language_changed() -> None:
         state[LANG_KEY] = new = old if old in LANGUAGES else "en"
     if new == old:
         return
+    # The browser sends a radio's or select's choice back as its *label*, which the new language no
+    # longer has: the choice would be lost. Writing those values back here makes Streamlit send the
+    # kept value (an option id) to the browser instead. Only choice-like values: buttons (bool) and
+    # uploads refuse to be written.
+    for key in list(state.keys()):
+        if isinstance(key, str) and key not in (LANG_KEY, SHOWN_LANG_KEY) and _choice_like(state[key]):
+            state[key] = state[key]
     by_text = {texts.get(old): texts.get(new) for texts in catalog_texts()}
     for key in TAB_KEYS:
         if isinstance(state.get(key), str) and by_text.get(state[key]):
             state[key] = by_text[state[key]]
     state[SHOWN_LANG_KEY] = new
+
+
+def _choice_like(value: Any) -> bool:
+    from enum import Enum
+
+    def plain(v: Any) -> bool:
+        return isinstance(v, (str, int, float, Enum)) and not isinstance(v, bool)
+
+    return plain(value) or (isinstance(value, (list, tuple)) and bool(value) and all(plain(v) for v in value))
 
 
 def catalog_texts() -> list[dict]:

@@ -57,7 +57,8 @@ except PromptlabError as exc:
 
 def _render() -> None:
     tab_saved, tab_history, tab_gens, tab_io = st.tabs(
-        [t("library.tab.saved", L), t("library.tab.history", L), t("library.tab.generations", L), t("library.tab.io", L)]
+        [t("library.tab.saved", L), t("library.tab.history", L), t("library.tab.generations", L), t("library.tab.io", L)],
+        key="library.tab", on_change="rerun",   # the open tab survives a language switch (common.TAB_KEYS)
     )
 
     with tab_saved:

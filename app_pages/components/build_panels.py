@@ -268,8 +268,9 @@ def convert(lang: str) -> None:
                        format_func=lambda f: t(f"build.fmt.{f}", lang))
     dst = c2.selectbox(t("build.convert.to", lang), CONVERT_FORMATS, index=1, key="build.convert.dst",
                        format_func=lambda f: t(f"build.fmt.{f}", lang))
-    field = st.radio(t("build.convert.field", lang), ("prompt", "negative"), key="build.convert.field",
-                     format_func=lambda f: t(f"build.field.{f}", lang), horizontal=True)
+    st.session_state.setdefault("build.convert.field", "prompt")   # (not st.radio: see tag_search.py)
+    field = st.segmented_control(t("build.convert.field", lang), ("prompt", "negative"), key="build.convert.field",
+                                 format_func=lambda f: t(f"build.field.{f}", lang), required=True)
     key = "build.prompt" if field == "prompt" else "build.negative"
     if st.button(t("build.convert.go", lang), key="build.convert.go"):
         try:

@@ -117,14 +117,14 @@ def test_switching_language_keeps_selects_radios_and_the_open_tab(app_test):
     at.session_state["build.tab"] = "Convert"
     at.run()
     at.selectbox(key="build.convert.dst").set_value("comfy")
-    at.radio(key="build.convert.field").set_value("negative")
+    at.button_group(key="build.convert.field").set_value("negative")
     at.run()
     at.session_state["ui.lang"] = "zh"
     at.run()
     assert not at.exception
     assert at.session_state["build.tab"] == "格式转换"
     assert at.selectbox(key="build.convert.dst").value == "comfy"
-    assert at.radio(key="build.convert.field").value == "negative"
+    assert at.button_group(key="build.convert.field").value == "negative"
 
 
 # -- no dead ends without a model ----------------------------------------------------------------------

@@ -206,6 +206,7 @@ def test_new_user_walk_english_then_chinese_without_models(page, app):
     # 中文 mid-page: the prompt stays, the page is Chinese, a Chinese query finds the character.
     _lang(page, "简体中文")
     expect(page.get_by_role("heading", name="构建提示词")).to_be_visible()
+    expect(page.get_by_role("radio", name="正向提示词").first).to_be_checked()   # "Add to" kept across the switch
     expect(page.get_by_role("textbox", name="正向提示词", exact=True)).to_have_value(
         "hatsune miku, megurine luka, (long hair:1.2)")
     _pick(page, "初音", "hatsune_miku")   # already in the prompt: added once
