@@ -241,3 +241,11 @@ def test_new_user_walk_english_then_chinese_without_models(page, app):
     expect(page.get_by_role("heading", name="Compare")).to_be_visible()
     expect(page.get_by_role("textbox", name="X values")).to_have_value("10, 20")
     expect(page.get_by_text(re.compile("Not started"))).to_be_visible()
+    # Regression: after a switch a radio showed no option checked (the browser sent its old label back).
+    page.get_by_role("link", name="Library").click()
+    page.get_by_role("tab", name="Export / import").click()
+    page.get_by_text("Add again", exact=True).click()
+    expect(page.get_by_role("radio", name="Add again")).to_be_checked()
+    _lang(page, "简体中文")
+    expect(page.get_by_role("tab", name="导出 / 导入", selected=True)).to_be_visible()
+    expect(page.get_by_role("radio", name="再次添加")).to_be_checked()
