@@ -116,3 +116,24 @@ def test_stability_matrix_plain_keeps_its_size():
     graph["8"]["inputs"]["samples"] = ["3", 0]
     p = read(_sm_png(graph, 832, 1216)).params
     assert (p.width, p.height) == (832, 1216) and "Final size" not in dict(p.extra)
+
+
+@pytest.mark.parametrize("key", ["krea_params", "parameters_json_custom", "generation"])
+def test_front_end_json_beside_the_graph_is_read_first(key):
+    """A ComfyUI-based front end (Krea and the like) stores what the user asked for beside its graph."""
+    graph = _hires_graph("internal_flux.safetensors", None)
+    own = {"prompt": "a cat in the rain", "negative_prompt": "", "model": "krea-1", "seed": 5, "steps": 30,
+           "guidance_scale": 4.5, "width": 1024, "height": 1024, "style": "cinematic"}
+    meta = read(png([text("prompt", json.dumps(graph)), text(key, json.dumps(own))]))
+    p = meta.params
+    assert meta.generator == "comfyui" and meta.details["front_end"] == key
+    assert (p.prompt, p.model, p.seed, p.steps, p.cfg_scale, p.width) == ("a cat in the rain", "krea-1", 5, 30, 4.5, 1024)
+    assert dict(p.extra)["style"] == "cinematic"
+    assert key not in meta.unclaimed
+    assert p.hires_steps == 12  # what only the graph knows is still there
+
+
+def test_json_without_prompt_and_model_beside_the_graph_is_left_unclaimed():
+    graph = _hires_graph("m.safetensors", None)
+    meta = read(png([text("prompt", json.dumps(graph)), text("app_state", json.dumps({"theme": "dark", "prompt": "x"}))]))
+    assert meta.params.prompt == "1girl, smile" and "app_state" in meta.unclaimed

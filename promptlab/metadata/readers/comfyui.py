@@ -22,6 +22,7 @@ from typing import Any
 from promptlab.metadata.extract import Extracted
 from promptlab.metadata.model import ReaderResult
 from promptlab.metadata.readers import comfyui_graph as cg
+from promptlab.metadata.readers._util import extra_pairs
 from promptlab.params import GenerationParams
 
 TRIGGERS = ("prompt", "workflow", "exif:Make", "exif:Model", "exif:ImageDescription", "exif:UserComment")
@@ -114,7 +115,38 @@ def read(extracted: Extracted) -> ReaderResult | None:
         return ReaderResult("comfyui", (), tuple(found.claimed), "comfyui-graph", tuple(warnings))
     sets, details = params_from_graph(graph, warnings, fallback_size=(extracted.width, extracted.height))
     details["source"] = "prompt" if found.prompt is not None else "workflow"
-    return ReaderResult("comfyui", tuple(sets), tuple(found.claimed), "comfyui-graph", tuple(warnings), details)
+    claimed = list(found.claimed)
+    front_end = front_end_params(extracted, set(claimed))
+    if front_end is not None and sets:
+        # A front end built on ComfyUI (Krea and the like) knows what the user asked for; the graph
+        # is its plumbing. Its own values go first, the graph fills the rest.
+        key, values, used_keys = front_end
+        sets[0] = sets[0].with_(**values, extra=sets[0].extra + extra_pairs(_front_end_json(extracted, key), used_keys))
+        claimed.append(key)
+        details["front_end"] = key
+    return ReaderResult("comfyui", tuple(sets), tuple(claimed), "comfyui-graph", tuple(warnings), details)
+
+
+def _front_end_json(extracted: Extracted, key: str) -> dict[str, Any]:
+    data = _loads(extracted.get(key) or "", key, [])
+    return data if isinstance(data, dict) else {}
+
+
+def front_end_params(extracted: Extracted, taken: set[str]) -> tuple[str, dict[str, Any], set[str]] | None:
+    """A text item beside the graph holding the front end's own parameter JSON: an object with a
+    prompt key and a model key (spellings as in generic_json). Returns (item key, values, keys used)."""
+    from promptlab.metadata.readers.generic_json import map_keys
+
+    for item in extracted.items:
+        if item.key in taken or item.key in ("prompt", "workflow") or not item.text.lstrip().startswith("{"):
+            continue
+        data = _loads(item.text, item.location, [])
+        if not isinstance(data, dict):
+            continue
+        values, used = map_keys(data)
+        if values.get("prompt") and "model" in values:
+            return item.key, values, used
+    return None
 
 
 def params_from_graph(graph: cg.Graph, warnings: list[str], *,

@@ -39,6 +39,28 @@ def _norm(key: str) -> str:
     return re.sub(r"[\s_\-]", "", key).lower()
 
 
+def map_keys(data: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """GenerationParams fields from a JSON object's common key spellings, and the keys used
+    (also used for the parameter JSON ComfyUI-based front ends store beside their graph)."""
+    by_norm = {_norm(k): k for k in data}
+    values: dict[str, Any] = {}
+    used: set[str] = set()
+    for field, spellings in _KEYS.items():
+        original = next((by_norm[s] for s in spellings if s in by_norm), None)
+        if original is None:
+            continue
+        value = _CONVERT.get(field, to_str)(data[original])
+        if value is not None:
+            values[field] = abs(value) if field == "clip_skip" else value
+            used.add(original)
+    size_key = by_norm.get("resolution", by_norm.get("size"))
+    size = _SIZE.search(str(data.get(size_key, ""))) if size_key else None
+    if size and "width" not in values:
+        values["width"], values["height"] = int(size.group(1)), int(size.group(2))
+        used.add(size_key)
+    return values, used
+
+
 def read(extracted: Extracted) -> ReaderResult | None:
     for key in TRIGGERS:
         data = json_dict(extracted.get(key))
@@ -47,21 +69,7 @@ def read(extracted: Extracted) -> ReaderResult | None:
         by_norm = {_norm(k): k for k in data}
         if "prompt" not in by_norm and "positiveprompt" not in by_norm:
             continue
-        values: dict[str, Any] = {}
-        used: set[str] = set()
-        for field, spellings in _KEYS.items():
-            original = next((by_norm[s] for s in spellings if s in by_norm), None)
-            if original is None:
-                continue
-            value = _CONVERT.get(field, to_str)(data[original])
-            if value is not None:
-                values[field] = abs(value) if field == "clip_skip" else value
-                used.add(original)
-        size_key = by_norm.get("resolution", by_norm.get("size"))
-        size = _SIZE.search(str(data.get(size_key, ""))) if size_key else None
-        if size and "width" not in values:
-            values["width"], values["height"] = int(size.group(1)), int(size.group(2))
-            used.add(size_key)
+        values, used = map_keys(data)
         params = GenerationParams(**values, extra=extra_pairs(data, used))
         return ReaderResult("unknown", (params,), (key,), "generic-json",
                             (f"the JSON in {key} is from an unknown tool; common keys were mapped by name",))
