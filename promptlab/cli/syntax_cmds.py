@@ -52,8 +52,8 @@ def _parse(args: argparse.Namespace) -> int:
         ],
         "networks": [{"kind": n.kind, "name": n.name, "args": list(n.args), "start": n.start, "end": n.end}
                      for n in networks],
-        "warnings": [{"code": w.code, "message": w.message, "start": w.start, "end": w.end}
-                     for w in result.warnings],
+        "warnings": [{"code": w.code, "message": w.message, "start": w.start, "end": w.end,
+                      "suggestion": w.suggestion} for w in result.warnings],
         "error": error,
     }
     if args.json:

@@ -81,11 +81,11 @@ def test_issue14_second_example_keeps_inner_edit_literal():
         assert "([dog dog best quality:redbest quality:1.5])" in text
 
 
-@pytest.mark.slow  # ~10 s: the lark reference costs a few ms per prompt
-@pytest.mark.parametrize("seed", [0, 1], ids=["seed0", "seed1"])
+@pytest.mark.slow  # ~5-10 s each on a quiet 2-core machine: the lark reference costs a few ms per prompt
+@pytest.mark.parametrize("seed", [0, 1, 2], ids=["seed0", "seed1", "seed2"])
 def test_schedules_match_a1111_on_random_prompts(seed):
     rng = random.Random(seed)
-    for _ in range(800):
+    for _ in range(400):
         prompt, args = random_prompt(rng, max_len=120), random_args(rng)
         assert schedules_or_crash(get_learned_conditioning_prompt_schedules, prompt, args) == \
             schedules_or_crash(schedules_reference, prompt, args), (prompt, args)
