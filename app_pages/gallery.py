@@ -25,7 +25,8 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def facets(db_path: str, _version: int) -> gallery.Stats:
+def facets(db_path: str, version: int) -> gallery.Stats:
+    """The filter choices; ``version`` (row count and last id) makes a new scan show up at once."""
     conn = gallery.connect(db_path)
     try:
         return gallery.stats(conn, top=200)

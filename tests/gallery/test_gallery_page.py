@@ -96,6 +96,7 @@ def test_chinese_word_finds_its_tags_through_the_tag_database(page, images):
     assert len([b for b in at.button if b.key.startswith("gallery.det.")]) == 2
 
 
+@pytest.mark.slow  # two page sessions
 def test_detail_view_and_send_to_build_and_generate(page, images):
     at = page().run()
     ids = _ids(at)
