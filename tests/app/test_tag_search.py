@@ -12,7 +12,12 @@ PAGE = "app_pages/build.py"
 
 @pytest.fixture
 def home(app_test, _isolated_home):
-    """PROMPTLAB_HOME holding the starter tag database (app_test copies it there)."""
+    """PROMPTLAB_HOME holding the starter tag database (app_test copies it there), its search index
+    built: the answers give up after 0.2 s while the index builds, which a busy 2-core machine can
+    exceed on the ~9k-tag starter set (the box then asks again; here the test would see ready=False)."""
+    from app_pages.common import shared_tag_db, tag_index_ready
+
+    assert tag_index_ready(shared_tag_db(), wait=120)
     return _isolated_home
 
 
@@ -84,7 +89,7 @@ def _box_data(at) -> dict:
     return json.loads(box.proto.json)[0]
 
 
-def test_box_without_endpoint_is_answered_through_streamlit(app_test, monkeypatch):
+def test_box_without_endpoint_is_answered_through_streamlit(home, app_test, monkeypatch):
     """Under a plain `streamlit run app.py` the box sends its query as state; the fragment answers."""
     from app_pages.search_api import ENV_FLAG
 
