@@ -223,6 +223,9 @@ _A1111_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)
 _KEY_RUN = re.compile(r"[\w \-/]+")
 _WORD = re.compile(r"\w")
 _PARAM_VALUE = re.compile(r'\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+# `key: value,` whose value does not open a quote or JSON: what _KEY_RE + _read_value give, in one
+# match (the gallery reads 100,000 infotexts; tests/metadata/test_infotext_fast_path.py pins the equivalence).
+_PLAIN_PAIR_RE = re.compile(r'\s*(\w[\w \-/]+):\s*((?:[^,"{\[\s][^,]*)?)(?:,|$)')
 _JSON = json.JSONDecoder()
 
 
@@ -319,6 +322,12 @@ def _scan_parameter_line(line: str) -> list[tuple[str, str]] | None:
     keyed = 0
     pos = 0
     while pos < len(line):
+        plain = _PLAIN_PAIR_RE.match(line, pos)
+        if plain is not None:  # the common `key: value` without quotes or JSON, in one match
+            keyed += 1
+            pairs.append((plain.group(1), plain.group(2).rstrip()))
+            pos = plain.end()
+            continue
         m = _KEY_RE.match(line, pos)
         if m is None:  # a bare item: A1111 writes `k` alone when k == v
             end = line.find(",", pos)
