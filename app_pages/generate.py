@@ -40,6 +40,27 @@ def found_models(root: str) -> dict[str, list[str]]:
     return {kind: [m.name for m in list_models(roots, kind)] for kind in ("checkpoint", "lora", "vae", "embedding")}
 
 
+SEED_FIELD_MAX = 2**53 - 1   # Streamlit's number_input holds JavaScript numbers; ComfyUI seeds go to 2**64 - 1
+
+
+def _seed_field(seed: int) -> int:
+    """The seed field's value for ``seed``; a larger seed is kept exactly beside the field (``seed_big``)
+    and used while the field shows -1 untouched."""
+    S.pop("generate.seed_big", None)
+    if seed > SEED_FIELD_MAX:
+        S["generate.seed_big"] = seed
+        return -1
+    return seed
+
+
+def _seed() -> int:
+    big = S.get("generate.seed_big")
+    if big is not None and int(S["generate.seed"]) == -1:
+        return int(big)
+    S.pop("generate.seed_big", None)   # the user typed another seed
+    return int(S["generate.seed"])
+
+
 def apply_pending(models: list[str]) -> None:
     """"Send to Generate" from Build / Read: fill the form from a GenerationParams."""
     p: GenerationParams | None = S.pop("generate.pending", None)
@@ -49,7 +70,7 @@ def apply_pending(models: list[str]) -> None:
 
     S.update({
         "generate.prompt": p.prompt, "generate.negative": p.negative_prompt, "generate.steps": int(p.steps),
-        "generate.cfg": float(p.cfg_scale), "generate.seed": int(p.seed), "generate.width": int(p.width),
+        "generate.cfg": float(p.cfg_scale), "generate.seed": _seed_field(int(p.seed)), "generate.width": int(p.width),
         "generate.height": int(p.height), "generate.batch_size": max(1, int(p.batch_size)),
         "generate.clip_skip": max(1, int(p.clip_skip)), "generate.hires": bool(p.hires_upscale or p.hires_resize_x),
     })
@@ -93,7 +114,7 @@ def form_params(model: str | None) -> GenerationParams:
         prompt=S["generate.prompt"], negative_prompt=S["generate.negative"], steps=int(S["generate.steps"]),
         sampler=S["generate.sampler"],
         schedule_type=None if S["generate.schedule"] == "Automatic" else S["generate.schedule"],
-        cfg_scale=float(S["generate.cfg"]), seed=int(S["generate.seed"]), width=int(S["generate.width"]),
+        cfg_scale=float(S["generate.cfg"]), seed=_seed(), width=int(S["generate.width"]),
         height=int(S["generate.height"]), model=model, clip_skip=int(S["generate.clip_skip"]),
         batch_size=int(S["generate.batch_size"]), batch_count=int(S["generate.batch_count"]),
         hires_upscale=float(S["generate.hires_scale"]) if hires else None,
@@ -226,7 +247,9 @@ c1.number_input(t("generate.width", L), 64, 4096, step=8, key="generate.width")
 c2.number_input(t("generate.height", L), 64, 4096, step=8, key="generate.height")
 c3.number_input(t("generate.cfg", L), 0.0, 30.0, step=0.5, key="generate.cfg")  # 0..1 mix as in A1111
 # ComfyUI seeds go past 2**32; Streamlit's number_input refuses more than 2**53 - 1 (a JavaScript number)
-c1.number_input(t("generate.seed", L), -1, 2**53 - 1, key="generate.seed", help=t("generate.seed_help", L))
+c1.number_input(t("generate.seed", L), -1, SEED_FIELD_MAX, key="generate.seed", help=t("generate.seed_help", L))
+if S.get("generate.seed_big") is not None and S["generate.seed"] == -1:
+    c1.caption(t("generate.seed_big", L, seed=S["generate.seed_big"]))
 c2.number_input(t("generate.batch_count", L), 1, 100, key="generate.batch_count")
 c3.number_input(t("generate.batch_size", L), 1, 8, key="generate.batch_size")
 c1.number_input(t("generate.clip_skip", L), 1, 12, key="generate.clip_skip")

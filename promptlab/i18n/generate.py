@@ -97,4 +97,8 @@ STRINGS = {
     },
     "generate.download_now": {"en": "Check the connection and download", "zh": "检查网络并下载"},
     "generate.stop": {"en": "Stop", "zh": "停止"},
+    "generate.seed_big": {
+        "en": "Seed {seed} (from the image) is larger than this field can show; it is used exactly as long as the field says -1.",
+        "zh": "来自图片的种子 {seed} 超出此输入框的范围；只要输入框保持 -1，就会原样使用该种子。",
+    },
 }

@@ -81,6 +81,19 @@ def test_pending_params_fill_the_form(page):
     assert "generate.pending" not in at.session_state
 
 
+def test_seed_beyond_the_field_from_an_image_is_kept(page):
+    """Regression: a ComfyUI seed above 2**53 - 1 (what Streamlit's number field holds) made the page fail
+    to draw; it is now kept beside the field and used while the field says -1."""
+    big = 2**64 - 1
+    at = page(**{"generate.pending": GenerationParams(prompt="x", seed=big, model="tiny")}).run()
+    assert not at.exception
+    assert at.number_input(key="generate.seed").value == -1
+    assert at.session_state["generate.seed_big"] == big
+    assert any(str(big) in c.value for c in at.caption)
+    at.number_input(key="generate.seed").set_value(12).run()
+    assert not at.exception and not any(str(big) in c.value for c in at.caption)
+
+
 def test_bad_input_shows_error_and_page_stays_usable(page):
     at = page().run()
     _small(at)
