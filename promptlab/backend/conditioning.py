@@ -5,8 +5,8 @@ schedules (``[a:b:when]``, ``[a|b]``) per step, emphasis, 75-token windows with 
 ``BREAK``, textual-inversion embeddings, CLIP skip in A1111's numbering, SD2's OpenCLIP padding and
 SDXL's two encoders (penultimate layers concatenated, pooled output from the second). Each distinct
 scheduled text is encoded once, tokenized per encoder as A1111 does (CLIP-L: transformers' cleaning;
-SD2's and SDXL's OpenCLIP: open_clip's, which also unescapes HTML entities); ``Conditioning.pipeline_kwargs()`` gives the kwargs for the
-pipeline call, with a ``callback_on_step_end`` that swaps the embeddings at the steps where the prompt
+SD2's and SDXL's OpenCLIP: open_clip's, which also unescapes HTML entities);
+``Conditioning.pipeline_kwargs()`` gives the kwargs for the pipeline call, with a ``callback_on_step_end`` that swaps the embeddings at the steps where the prompt
 changes.
 
 Differences from A1111, all deliberate and reported in ``Conditioning.warnings`` where they apply:

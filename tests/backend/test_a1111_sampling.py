@@ -130,7 +130,8 @@ def test_remote_a1111_gets_ensd_as_override_setting():
 def test_progress_counts_sampling_steps_not_model_calls(backend, sampler):
     # regression: Heun's 7 model calls for 4 steps were reported as steps 1..7 of 4
     steps = []
-    backend.generate(BASE.with_(sampler=sampler), on_progress=lambda p: p.step and steps.append((p.step, p.total_steps)))
+    backend.generate(BASE.with_(sampler=sampler),
+                     on_progress=lambda p: p.step and steps.append((p.step, p.total_steps)))
     assert max(s for s, _ in steps) == 4 and all(total == 4 for _, total in steps)
     assert [s for s, _ in steps] == sorted(s for s, _ in steps)
 

@@ -75,7 +75,9 @@ def test_encoders_see_entities_differently(text, differs):
     assert (get_tokenizer("a1111").encode(text) != get_tokenizer("open_clip").encode(text)) is differs
 
 
-_ALPHABET = st.sampled_from(list("ab ,&;#<>1xX\t\u3000é\u0301，ｃ🐱") + ["&amp;", "&lt", "&copy", "&#65292;", "Ã©"])
+_ALPHABET = st.sampled_from(
+    list("ab ,&;#<>1xX\t\u3000é\u0301，ｃ🐱") + ["&amp;", "&lt", "&copy", "&#65292;", "Ã©"]
+)
 
 
 @settings(max_examples=150, deadline=None)
