@@ -319,12 +319,10 @@ def _scan_parameter_line(line: str) -> list[tuple[str, str]] | None:
     if line.lstrip().startswith(_NEGATIVE):
         return None
     pairs: list[tuple[str, str]] = []
-    keyed = 0
     pos = 0
     while pos < len(line):
         plain = _PLAIN_PAIR_RE.match(line, pos)
         if plain is not None:  # the common `key: value` without quotes or JSON, in one match
-            keyed += 1
             pairs.append((plain.group(1), plain.group(2).rstrip()))
             pos = plain.end()
             continue
@@ -337,7 +335,6 @@ def _scan_parameter_line(line: str) -> list[tuple[str, str]] | None:
                 pairs.append((item, item))
             pos = end + 1
             continue
-        keyed += 1
         value, pos = _read_value(line, m.end())
         pairs.append((m.group(1), value))
     return pairs

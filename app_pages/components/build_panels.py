@@ -112,6 +112,8 @@ def syntax_warnings(text: str, lang: str) -> None:
     from promptlab.syntax import parse
 
     for w in parse(text).warnings:
+        if w.code == "fullwidth_punct":
+            continue  # shown translated, with its Fix button, by components/fullwidth_fix.py
         start, end = max(0, w.start), max(w.start, w.end)
         snippet = f"{text[max(0, start - 20):start]}»{text[start:end] or ' '}«{text[end:end + 20]}"
         st.warning(t("build.syntax_warning", lang, start=start + 1, message=w.message, snippet=snippet))
