@@ -263,8 +263,9 @@ class DiffusersBackend:
         source = (upscale_latents(images, plan) if plan.in_latent_space
                   else upscale_images(images, plan, self.roots, device=str(model.pipe.device)))
         out = img2img(
-            **self._kwargs(cond, callback, unet), image=source, strength=plan.denoise,
-            num_inference_steps=plan.call_steps,
+            # A1111's explicit-steps rule: the last plan.steps of a schedule of int(steps / denoise)
+            **self._kwargs(cond, callback, unet), image=source, strength=plan.strength,
+            num_inference_steps=plan.schedule_steps,
             guidance_scale=params.hires_cfg_scale if params.hires_cfg_scale is not None else params.cfg_scale,
             num_images_per_prompt=params.batch_size, generator=generators, output_type="pil",
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from promptlab.backend.img2img import a1111_steps
 from promptlab.errors import InvalidInputError
 from promptlab.upscale.names import IMAGE_UPSCALERS, LATENT_UPSCALERS, UpscalerKind, resolve_upscaler
 
@@ -29,17 +30,24 @@ class HiresPlan:
     upscale_width: int = 0  # what the first pass is upscaled to before that crop (0: width/height)
     upscale_height: int = 0
 
+    # A1111's hires pass passes its steps explicitly (``steps=hr_second_pass_steps or steps``), so
+    # ``setup_img2img_steps`` takes the "exact steps" rule: a schedule of int(steps / min(denoise, 0.999))
+    # of which the last ``steps`` are sampled (20 steps at denoise 0.5: 20 of a 40-step schedule)
     @property
-    def call_steps(self) -> int:
-        """``num_inference_steps`` for diffusers' img2img: ``steps``, raised so that at least one step runs."""
-        import math
-
-        return self.steps if int(self.steps * self.denoise) >= 1 else math.ceil(1 / self.denoise)
+    def schedule_steps(self) -> int:
+        """Length of the second pass's schedule (diffusers' ``num_inference_steps``)."""
+        return a1111_steps(self.steps, self.denoise, exact=True)[0]
 
     @property
     def run_steps(self) -> int:
-        """Steps the second pass actually runs (diffusers and A1111: int(steps * denoise))."""
-        return int(self.call_steps * self.denoise)
+        """Steps the second pass samples: the last ``steps`` of the schedule, as A1111."""
+        return a1111_steps(self.steps, self.denoise, exact=True)[1]
+
+    @property
+    def strength(self) -> float:
+        """diffusers' ``strength`` that samples exactly the last ``run_steps`` of ``schedule_steps``
+        (the +0.5 keeps float rounding in ``int(schedule * strength)`` from dropping a step)."""
+        return min(1.0, (self.run_steps + 0.5) / self.schedule_steps)
 
     @property
     def in_latent_space(self) -> bool:
