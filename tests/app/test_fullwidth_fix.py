@@ -21,6 +21,8 @@ def test_fullwidth_warning_and_fix_button(app_test, lang, typed, fixed):
     assert not at.exception
     label = t("syntax.fullwidth.fix", lang)
     assert t("syntax.fullwidth.warning", lang, examples="").split("（")[0].split("(")[0] in texts(at)
+    shown = [w.value for w in at.warning]
+    assert sum("Full-width" in w or "全角" in w for w in shown) == 1  # once, not again as a syntax warning
     button = next(b for b in at.button if b.label == label)
     button.click().run()
     assert not at.exception
