@@ -1,7 +1,8 @@
 """A1111's UI limits, checked before a request leaves promptlab (a clear message, not a server 400).
 
 Checked against A1111's ``modules/ui.py`` and ``shared_options.py``: steps 1..150, width/height
-64..2048 in steps of 8, CFG scale 1..30, clip skip 1..12 ("CLIP_stop_at_last_layers"), hires
+64..2048 in steps of 8, CFG scale 0..30 (the UI slider starts at 1, but the API takes 0..1 and mixes
+``uncond + cfg * (cond - uncond)`` as promptlab's local backend does), clip skip 1..12 ("CLIP_stop_at_last_layers"), hires
 upscale 1..4, hires steps 0..150, denoising strength 0..1, batch size 1..8, batch count 1..100.
 """
 
@@ -17,7 +18,7 @@ A1111_LIMITS: tuple[tuple[str, str, float, float], ...] = (
     ("steps", "Steps", 1, 150),
     ("width", "Width", 64, 2048),
     ("height", "Height", 64, 2048),
-    ("cfg_scale", "CFG scale", 1, 30),
+    ("cfg_scale", "CFG scale", 0, 30),
     ("clip_skip", "Clip skip", 1, 12),
     ("hires_upscale", "Hires upscale", 1, 4),
     ("hires_steps", "Hires steps", 0, 150),

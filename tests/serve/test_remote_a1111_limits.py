@@ -14,7 +14,7 @@ from tests.serve.conftest import PaintBackend
 @pytest.mark.parametrize(
     ("change", "message"),
     [({"steps": 151}, "Steps 151 .*1..150"), ({"width": 4096}, "Width 4096 .*64..2048"),
-     ({"height": 500}, "Height 500 must be a multiple of 8"), ({"cfg_scale": 31.0}, "CFG scale 31.0 .*1..30"),
+     ({"height": 500}, "Height 500 must be a multiple of 8"), ({"cfg_scale": 31.0}, "CFG scale 31.0 .*0..30"),
      ({"clip_skip": 13}, "Clip skip 13 .*1..12"), ({"hires_upscale": 5.0}, "Hires upscale 5.0 .*1..4"),
      ({"denoising_strength": 1.5}, "Denoising strength 1.5 .*0..1"), ({"batch_size": 9}, "Batch size 9 .*1..8")],
     ids=["steps", "width", "height-multiple", "cfg", "clip-skip", "hires-scale", "denoise", "batch-size"],
@@ -25,7 +25,7 @@ def test_out_of_a1111_range_is_refused_with_a_clear_message(change, message):
 
 
 def test_in_range_passes():
-    check_a1111_limits(GenerationParams(steps=150, width=2048, height=64, cfg_scale=1, clip_skip=12, hires_upscale=4))
+    check_a1111_limits(GenerationParams(steps=150, width=2048, height=64, cfg_scale=0, clip_skip=12, hires_upscale=4))
 
 
 def test_refused_before_anything_reaches_the_server(serve):
