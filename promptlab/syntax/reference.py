@@ -19,7 +19,7 @@ import functools
 import re
 from typing import Any
 
-from promptlab.errors import missing_dependency
+from promptlab.errors import MissingDependencyError
 
 # A1111's grammar, character for character: a prompt is a sequence of emphasis groups, edits
 # ([a:b:N], [a:N], [a::N]), alternations ([a|b], options may be empty), plain text and
@@ -43,8 +43,11 @@ def schedule_parser() -> Any:
     """The lark parser A1111 builds (immutable once built, so one per process is shared)."""
     try:
         import lark
-    except ImportError:
-        raise missing_dependency("lark", "dev") from None
+    except ImportError:  # a core dependency: only a broken install lacks it
+        raise MissingDependencyError(
+            "lark is not installed, but promptlab needs it to read some prompts exactly as A1111 does. "
+            "Reinstall promptlab: pip install --force-reinstall promptlab (or .venv/bin/pip install -e . in a checkout)."
+        ) from None
     return lark.Lark(GRAMMAR, start="start")
 
 
