@@ -53,3 +53,55 @@ def test_starter_does_not_overwrite_imported_counts(tmp_path, write):
 
     build_starter(db)
     assert tagdb.open_db(db).get("long_hair").post_count == 4677240
+
+
+def test_characters_copyrights_artists_ship_with_counts():
+    from tagdb.starter_build import name_rows
+
+    rows = name_rows()
+    by_cat = collections.Counter(r["category"] for r in rows)
+    assert by_cat[4] >= 2000 and by_cat[3] >= 2000 and by_cat[1] >= 1500
+    least = {4: 1000, 3: 300, 1: 500}
+    assert all(r["posts"] >= least[r["category"]] for r in rows)
+    named = {r["name"]: r["zh"] for r in rows if r["zh"]}
+    assert len(named) >= 500 and all(r["category"] in (3, 4) for r in rows if r["zh"])
+
+
+@pytest.mark.parametrize("query, name", [
+    ("初音未来", "hatsune_miku"), ("蕾姆", "rem_(re:zero)"), ("阿尔托莉雅", "artoria_pendragon_(fate)"),
+    ("原神", "genshin_impact"), ("明日方舟", "arknights"), ("东方Project", "touhou"), ("/hm", "hatsune_miku"),
+    ("miku", "hatsune_miku"), ("8k", "8k"), ("octane render", "octane_render"), ("虚幻引擎", "unreal_engine"),
+], ids=lambda v: v)
+def test_starter_finds_names_offline(starter_db, query, name):
+    assert tagdb.open_db(starter_db).search(query, limit=5)[0].tag.name == name
+
+
+@pytest.mark.parametrize("category, name", [("character", "hatsune_miku"), ("copyright", "touhou"),
+                                            ("artist", None), ("sd", "8k")])
+def test_every_category_filter_has_tags(starter_db, category, name):
+    hits = tagdb.open_db(starter_db).search("a" if name is None else name[:2], categories=[category], limit=5)
+    assert hits and all(h.tag.category_name == category for h in hits)
+    assert name is None or name in [h.tag.name for h in hits]
+
+
+def test_sd_vocabulary_is_not_unknown(starter_db):
+    from tagdb.starter_build import name_rows, sd_vocab_rows
+
+    words = [r["name"] for r in sd_vocab_rows()]
+    assert len(words) >= 150 and len(set(words)) == len(words)
+    assert not set(words) & {r["name"] for r in starter_rows()} and not set(words) & {r["name"] for r in name_rows()}
+    db = tagdb.open_db(starter_db)
+    assert db.validate("8k, unreal engine, trending on artstation, octane render, masterpiece, hatsune miku") == []
+    assert all(db.get(w).category == Category.SD for w in words[:20])
+
+
+def test_sd_vocabulary_words_are_not_danbooru_tags(shared_dir):
+    from tagdb.importers.csvutil import BadRows, iter_rows
+    from tagdb.starter_build import sd_vocab_rows
+    from tagdb_testutil import DANBOORU_LIST
+
+    danbooru = set()
+    for _, fields in iter_rows(shared_dir / DANBOORU_LIST, BadRows()):
+        danbooru.add(fields[0])
+        danbooru.update(a for a in (fields[3] if len(fields) > 3 else "").split(",") if a)
+    assert sorted(r["name"] for r in sd_vocab_rows() if r["name"] in danbooru) == []
