@@ -84,7 +84,11 @@ with st.expander(t("gallery.index_btn", L), expanded=not gallery.default_db_path
     scan_progress()
 
 # -- search -------------------------------------------------------------------------------------
-conn = gallery.connect(db_path)
+try:
+    conn = gallery.connect(db_path)
+except gallery.GalleryError as exc:  # an index from another version, a file that is not SQLite
+    st.error(exc.message(L))
+    st.stop()
 version = conn.execute("SELECT count(*), coalesce(max(id), 0) FROM images").fetchone()
 info = facets(db_path, hash(tuple(version)))
 query = st.text_input(t("gallery.query", L), key="gallery.query", placeholder=t("gallery.query_ph", L),

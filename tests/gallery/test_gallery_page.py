@@ -164,3 +164,11 @@ def test_indexing_a_missing_folder_is_an_error_not_a_thread(page, tmp_path):
     at.button(key="gallery.index").click().run()
     assert not at.exception and "不是文件夹" in at.error[0].value
     assert "gallery.scan" not in at.session_state
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_unusable_index_file_is_an_error_on_the_page(page, _isolated_home, lang):
+    (_isolated_home / "gallery.sqlite3").write_bytes(b"this is not a database, just some text " * 100)
+    at = page(lang).run()
+    assert not at.exception
+    assert at.error and ("gallery.sqlite3" in at.error[0].value)
