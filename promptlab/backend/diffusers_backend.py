@@ -260,6 +260,16 @@ class DiffusersBackend:
         cls = StableDiffusionXLImg2ImgPipeline if model.family is Family.SDXL else StableDiffusionImg2ImgPipeline
         unet = cond.wrap_unet(model.pipe.unet) if cond.composable else None
         img2img = derive_pipeline(cls, pipe, scheduler=scheduler, **({"unet": unet} if unet is not None else {}))
+        if seeds is not None:
+            # A1111's hires pass makes a fresh RNG from the image seeds (its noise starts from the seed again);
+            # with ENSD the ancestral noise then comes from seed + ENSD, as in the first pass
+            import torch
+
+            from promptlab.backend.img2img import _reseed_after_start_noise
+
+            generators = [torch.Generator("cpu").manual_seed(s) for s in seeds]
+            if params.ensd and uses_ensd(job.hires_choice, params.eta):
+                _reseed_after_start_noise(img2img, generators, [s + params.ensd for s in seeds])
         source = (upscale_latents(images, plan) if plan.in_latent_space
                   else upscale_images(images, plan, self.roots, device=str(model.pipe.device)))
         out = img2img(

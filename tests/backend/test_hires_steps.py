@@ -120,3 +120,28 @@ def test_comfyui_hires_ksampler_builds_a1111s_schedule(steps, hires_steps, denoi
     k_steps, k_denoise = hires["steps"], hires["denoise"]
     comfy_schedule = k_steps if k_denoise > 0.9999 else int(k_steps / k_denoise)
     assert (comfy_schedule, k_steps) == a1111_hires(steps, hires_steps, denoise)
+
+
+@pytest.mark.parametrize("ensd", [0, 31337], ids=["no-ensd", "ensd"])
+def test_hires_pass_noise_starts_from_the_seed_again(backend, monkeypatch, ensd):
+    """A1111's sample_hr_pass makes a fresh ImageRNG from the image seeds: the hires pass's starting noise
+    is drawn from the seed again (not from where the first pass's generator stopped); with ENSD the
+    ancestral noise after it comes from seed + ENSD."""
+    import torch
+    from diffusers import StableDiffusionImg2ImgPipeline
+
+    states = []
+    prepare = StableDiffusionImg2ImgPipeline.prepare_latents
+
+    def spy(self, *args, **kwargs):
+        generator = kwargs.get("generator", args[6] if len(args) > 6 else None)
+        states.append([g.get_state() for g in generator])
+        return prepare(self, *args, **kwargs)
+
+    monkeypatch.setattr(StableDiffusionImg2ImgPipeline, "prepare_latents", spy)
+    params = GenerationParams(**{**BASE.__dict__, "sampler": "Euler a", "batch_size": 2, "ensd": ensd,
+                                 "denoising_strength": 0.5})
+    backend.generate(params)
+    assert len(states) == 1
+    fresh = [torch.Generator("cpu").manual_seed(s).get_state() for s in (7, 8)]
+    assert all(torch.equal(a, b) for a, b in zip(states[0], fresh))
