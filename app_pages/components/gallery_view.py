@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -102,18 +103,19 @@ def handoff(rec: ImageRecord, lang: str, pages: dict[str, str]) -> None:
             S["generate.pending"] = p
             st.switch_page(pages["generate"])
     if cols[2].button(t("gallery.send_img2img", lang), key="gallery.to_img2img"):
+        from app_pages.common import show_error
+        from app_pages.components import img2img_panel
         from promptlab.errors import PromptlabError
         from promptlab.init_image import InitImage
-        from promptlab.params import GenerationParams
 
         _meta, p = _params(rec)
         try:
-            init = InitImage.from_path(rec.path)
+            init = InitImage.from_path(rec.path)   # checks the file (an image, not too large) before sending
         except PromptlabError as exc:
-            st.error(str(exc))
+            show_error(exc, lang)
         else:
-            base = p if p is not None else GenerationParams(width=init.width, height=init.height)
-            S["generate.pending"] = base.with_(init_image=init)
+            # the Generate page's img2img mode takes the image through its own hand-off key
+            img2img_panel.send(S, init.data, Path(rec.path).name, p)
             st.switch_page(pages["generate"])
     if cols[3].button(t("gallery.send_replay", lang), key="gallery.to_replay"):
         S["gallery.replay_for"] = rec.id

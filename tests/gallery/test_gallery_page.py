@@ -117,9 +117,12 @@ def test_send_to_img2img_carries_the_image(page, images):
     at = page().run()
     at.button(key=f"gallery.det.{_ids(at)['a.png']}").click().run()
     at.button(key="gallery.to_img2img").click().run()
+    from app_pages.components.img2img_panel import PENDING
+
     sent = at.session_state["generate.pending"]
-    assert sent.init_image is not None and sent.init_image.data == (images / "a.png").read_bytes()
-    assert sent.seed == 11
+    assert sent.seed == 11 and sent.init_image is None      # the parameters go to the form ...
+    image = at.session_state[PENDING]                       # ... the image to the img2img mode's hand-off
+    assert image["data"] == (images / "a.png").read_bytes() and image["name"] == "a.png"
 
 
 def test_send_to_replay_shows_the_plan(page, images):
