@@ -51,6 +51,10 @@ VIA_CODES = (Via.NAME, Via.ALIAS, Via.TRANSLATION, Via.PINYIN)
 # alone, is the other extreme and loses prefixes). Measured: benchmarks/bench_tagdb.py.
 BAND_FUZZY, BAND_DIRECT, BAND_EXACT = range(3)
 EXACT_BAND_MIN_SCORE = 98  # exact name / compact name / alias / Chinese label
+# The whole pinyin of a label is the label typed with an IME, so exact too: "biaoqingfuhao" (表情符号) is
+# emoji, not the popular ":d" whose label begins with it. Only from 7 letters (two syllables at least):
+# a lone syllable ("mei", "ping") is an English word or a prefix too often.
+PINYIN_EXACT_BAND_CHARS = 7
 POP_WEIGHT = 10.0  # score points per tenfold post count
 FUZZY_POP_WEIGHT = 2.0
 BAND_SHIFT, REL_SHIFT = 58, 36
@@ -359,20 +363,23 @@ class SearchIndex:
         levels = self.row_level[rows]
         exact = rows < exact_hi
         scores = np.where(exact, _EXACT[levels], _PREFIX[levels])
+        whole_pinyin = len(q) >= PINYIN_EXACT_BAND_CHARS
+        top_band = exact & ((scores >= EXACT_BAND_MIN_SCORE) | ((levels == LEVEL_PINYIN) & whole_pinyin))
         values = self.row_rank[rows].copy()
         if exact.any():  # exact matches rank as such (few rows: the range's first ones)
             tags = self.row_tag[rows[exact]]
             values[exact] = self._values(scores[exact], tags, BAND_DIRECT) \
-                | np.where(scores[exact] >= EXACT_BAND_MIN_SCORE, np.int64(BAND_EXACT) << BAND_SHIFT, 0)
+                + np.where(top_band[exact], np.int64(BAND_EXACT - BAND_DIRECT) << BAND_SHIFT, 0)
         if score_cutoff is not None:
             keep = scores >= score_cutoff
-            rows, values, scores = rows[keep], values[keep], scores[keep]
+            rows, values, scores, top_band = rows[keep], values[keep], scores[keep], top_band[keep]
             if not len(rows):
                 return
         for j in self._top(values, self.row_tag[rows], limit):
             r = int(rows[j])
             score = int(scores[j])
-            offer(int(self.row_tag[r]), score, self.row_text[r], VIA_CODES[self.row_via[r]], band_of(score))
+            offer(int(self.row_tag[r]), score, self.row_text[r], VIA_CODES[self.row_via[r]],
+                  BAND_EXACT if top_band[j] else band_of(score))
 
     def _search_words(self, q, limit, categories, score_cutoff, offer) -> None:
         lo = bisect_left(self.word_keys, q)
@@ -419,8 +426,8 @@ class SearchIndex:
         if not len(idx):
             return
         tags = self.trans_tag[idx]
-        values = self._values(scores, tags, BAND_DIRECT) | np.where(
-            scores >= EXACT_BAND_MIN_SCORE, np.int64(BAND_EXACT) << BAND_SHIFT, 0)
+        values = self._values(scores, tags, BAND_DIRECT) + np.where(
+            scores >= EXACT_BAND_MIN_SCORE, np.int64(BAND_EXACT - BAND_DIRECT) << BAND_SHIFT, 0)
         for j in self._top(values, tags, limit):
             k = int(idx[j])
             score = int(scores[j])

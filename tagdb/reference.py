@@ -7,8 +7,9 @@ so tests compare its top hits with this full scan. Used by tests and the benchma
 
 from __future__ import annotations
 
-from tagdb.index import (BAND_DIRECT, BAND_FUZZY, EXACT_SCORE, FUZZY_CUTOFF, FUZZY_POP_WEIGHT, FUZZY_WEIGHT,
-                         LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS, LEVEL_PINYIN, LEVEL_WORD, PREFIX_SCORE,
+from tagdb.index import (BAND_DIRECT, BAND_EXACT, BAND_FUZZY, EXACT_SCORE, FUZZY_CUTOFF, FUZZY_POP_WEIGHT, FUZZY_WEIGHT,
+                         LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS, LEVEL_PINYIN, LEVEL_WORD, PINYIN_EXACT_BAND_CHARS,
+                         PREFIX_SCORE,
                          TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING, TagTable, band_of, fuzzy_score, pop_points,
                          rank_value)
 from tagdb.model import Via
@@ -67,7 +68,9 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
                     if level == LEVEL_INITIALS and len(initials) < 2:
                         continue
                     if k.startswith(q):
-                        offer(i, (EXACT_SCORE if k == q else PREFIX_SCORE)[level], text, Via.PINYIN)
+                        whole = k == q and level == LEVEL_PINYIN and len(q) >= PINYIN_EXACT_BAND_CHARS
+                        offer(i, (EXACT_SCORE if k == q else PREFIX_SCORE)[level], text, Via.PINYIN,
+                              BAND_EXACT if whole else None)
         if allow_en:
             for i, name in enumerate(table.names):
                 words = search_key(name).split(" ")

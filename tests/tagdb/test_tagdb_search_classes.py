@@ -47,6 +47,8 @@ genshin_impact,3,700000,
 arknights,3,300000,
 touhou,3,900000,
 rem_(re:zero),4,9284,
+emoji,0,4000,
+:d,0,591041,
 """
 ZH = """\
 hatsune_miku,初音未来
@@ -60,6 +62,8 @@ bare_shoulders,露肩
 off_shoulder,露肩装
 hat,帽子
 sun_hat,遮阳帽
+emoji,表情符号
+:d,表情符号大笑
 """
 
 
@@ -101,6 +105,7 @@ def test_wanted_tag_in_top5(db, query, wanted):
     ("luka", "megurine_luka"), ("taiga", "aisaka_taiga"), ("miku", "hatsune_miku"),
     ("birthday", "birthday"),  # an exact name stays first whatever its count
     ("hat", "hat"), ("初音未来", "hatsune_miku"), ("chuyinweilai", "hatsune_miku"),
+    ("biaoqingfuhao", "emoji"),  # a label's whole pinyin is exact, before longer labels of popular tags
 ], ids=lambda v: v)
 def test_first_hit(db, query, first):
     assert top5(db, query)[0] == first
