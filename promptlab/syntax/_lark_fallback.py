@@ -8,29 +8,34 @@ rules that depend on the whole prompt; those prompts come here and are parsed by
 grammar and the same lark parser A1111 uses, then turned into the fast parser's tree shape
 (lists of ``str``, nested lists, SCHEDULED/ALTERNATE tuples) with the same construct positions.
 
-Earley parsing costs up to cubic time, so the fallback has a size bound: longer prompts raise
-:class:`InvalidInputError` saying what to change.
+Earley parsing costs up to cubic time, and the cost grows with the length times the number of
+bracket/colon characters (measured on a loaded 2-core machine: 500 characters with 50 of them
+~0.5 s, 240 with 100 ~2.5 s, 360 with 150 ~11 s). So the fallback has a bound on that product;
+beyond it :class:`InvalidInputError` says what to change. A1111 itself would take that long.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from promptlab.errors import InvalidInputError
 from promptlab.syntax._schedule_parser import ALTERNATE, SCHEDULED
 
-# Earley on A1111's grammar: ~10 ms for 300 ambiguous characters, ~0.1-0.3 s at 2,000 and
-# growing faster than linearly; beyond this the wait is not worth it.
-MAX_FALLBACK_CHARS = 3_000
+# length x unescaped []():| characters; ~2-3 s of Earley at the bound on a loaded 2-core machine
+MAX_FALLBACK_WORK = 30_000
+_SPECIAL = re.compile(r"(?<!\\)[\[\]():|]")
 
 
 def lark_analyze(text: str) -> tuple[list | None, dict[int, tuple], int | None]:
     """Same contract as ``_schedule_parser.analyze``, computed with A1111's lark parser."""
-    if len(text) > MAX_FALLBACK_CHARS:
+    special = len(_SPECIAL.findall(text))
+    if len(text) * (special + 1) > MAX_FALLBACK_WORK:
         raise InvalidInputError(
-            f"This prompt ({len(text):,} characters) has brackets or colons whose prompt-editing meaning "
-            f"only A1111's slow parser can decide, and it is longer than {MAX_FALLBACK_CHARS:,} characters. "
-            "Escape literal brackets as \\( \\) \\[ \\] or remove unbalanced ones, or shorten the prompt."
+            f"This prompt ({len(text):,} characters, {special} brackets/colons) has unbalanced brackets or "
+            "colons right beside a prompt edit, whose meaning only A1111's slow parser can decide, and it is too "
+            "long for that parser to finish in reasonable time. Escape literal brackets as \\( \\) \\[ \\] or "
+            "remove unbalanced ones (or put a space between a stray bracket and the [edit]), or shorten the prompt."
         )
     import lark
 

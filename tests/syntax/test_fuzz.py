@@ -12,7 +12,7 @@ import pytest
 
 from promptlab.errors import InvalidInputError
 from promptlab.syntax import parse
-from promptlab.syntax._lark_fallback import MAX_FALLBACK_CHARS
+from promptlab.syntax._lark_fallback import MAX_FALLBACK_WORK
 from promptlab.syntax._schedule_parser import analyze, analyze_fast
 from promptlab.syntax.a1111 import (
     get_learned_conditioning_prompt_schedules,
@@ -128,7 +128,8 @@ def test_ambiguous_prompts_go_to_lark(prompt):
 
 
 def test_fallback_size_bound_is_a_clear_error():
-    prompt = "(" + "[a:1] x " * (MAX_FALLBACK_CHARS // 8 + 1)
+    prompt = "(" + "[a:1] x " * 80  # 641 characters, 241 brackets/colons
+    assert len(prompt) * 242 > MAX_FALLBACK_WORK
     with pytest.raises(InvalidInputError, match="Escape literal brackets"):
         get_learned_conditioning_prompt_schedules([prompt], 10)
     # parse() never raises: it keeps the fast reading and says it is unverified
