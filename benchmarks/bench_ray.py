@@ -33,6 +33,39 @@ def captions(folder: Path) -> dict[str, str]:
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))}
 
 
+def driver_cost_ms(rows: int) -> float:
+    """The driver's serial work per image in caption_folder_ray: a journal line and a manifest row."""
+    from promptlab.cluster.caption import _Manifest
+    from promptlab.interrogate.caption import _Journal
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        journal = _Journal(folder, "bench", True)
+        book = _Manifest(folder / "m.parquet", folder)
+        tags = [f"tag_{i}" for i in range(30)]
+        start = time.perf_counter()
+        for batch in range(0, rows, 8):
+            out = []
+            for i in range(batch, batch + 8):
+                path = folder / f"img_{i:06d}.png"
+                journal.mark(path.name)
+                out.append({"path": str(path), "status": "written", "caption": ", ".join(tags), "tags": tags,
+                            "scores": [0.5] * 30})
+            book.write(out)
+        book.close()
+        journal.close(remove=True)
+        return (time.perf_counter() - start) * 1000 / rows
+
+
+def decode_rate(images: list[Path]) -> float:
+    """Images/s that one core decodes and preprocesses (what a Ray Data decode task does)."""
+    from promptlab.cluster.caption import _decode
+
+    start = time.process_time()
+    _decode({"path": [str(p) for p in images]}, flavor="wd", size=448)
+    return len(images) / (time.process_time() - start)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=2000)
@@ -53,6 +86,7 @@ def main() -> int:
         print(f"making {args.images} images ...", flush=True)
         make_images(tmp / "local", args.images)
         shutil.copytree(tmp / "local", tmp / "ray")
+        decode_per_core = decode_rate(sorted((tmp / "local").glob("img_*"))[:60])
         tagger = load_tagger(model, device="cpu")
         options = CaptionOptions(existing=ExistingPolicy.OVERWRITE, batch_size=args.batch_size, restart=True)
 
@@ -87,21 +121,24 @@ def main() -> int:
           f", with start-up {(on_ray.seconds + startup) / local.seconds:.2f}x  (goal <= 1.15x)")
     print(f"  same caption files  : {same}")
 
-    # Projection. Per-image Ray cost on top of the tagging itself, measured here: the warm job's time
-    # minus the local time, per image (scheduling, object store hops, the driver's journal/manifest).
-    overhead_per_image = max(0.0, (warm.seconds - local.seconds) / n)
+    # Projection from two serial costs measured here (the rest scales with actors and nodes):
+    # the driver's per-image bookkeeping (journal line + manifest row + progress) and decoding per core.
+    driver_ms = driver_cost_ms(5000)
     g = args.gpu_images_per_s
-    print("\nprojection (assumptions: one actor per GPU at --gpu-images-per-s each; decoding keeps up, i.e. "
-          ">= 4 CPU cores per GPU on the workers; images on a shared file system that serves the rate; the driver's "
-          f"per-image bookkeeping stays at the {overhead_per_image * 1e3:.2f} ms measured here, and it is serial):")
-    driver_limit = 1 / overhead_per_image if overhead_per_image > 0 else float("inf")
+    cores_per_gpu = g / decode_per_core
+    print(f"\nprojection for a GPU cluster (arithmetic, not a measurement). Measured here: the driver's serial "
+          f"bookkeeping {driver_ms:.3f} ms per image (limit {1000 / driver_ms:,.0f} images/s); decoding + "
+          f"preprocessing {decode_per_core:.1f} images/s per CPU core (448x448, 512-1216 px sources).")
+    print(f"assumed: one tagger actor per GPU at {g:.0f} images/s (--gpu-images-per-s; WD eva02-large fp16 on an "
+          f"A100-class card), {cores_per_gpu:.1f} CPU cores per GPU for decoding, a shared file system that serves "
+          "the images, Ray's per-batch scheduling hidden behind the batches in flight.")
     for gpus in (8, 64, 512):
         ideal = gpus * g
-        rate = min(ideal, driver_limit)
-        limit = " (driver-bound)" if rate < ideal else ""
+        rate = min(ideal, 1000 / driver_ms)
+        limit = " (driver-bound: the driver's bookkeeping is the limit)" if rate < ideal else ""
         print(f"  {gpus:4d} GPUs: ~{rate:10,.0f} images/s{limit}; 1M images in {1e6 / rate / 60:6.1f} min")
-    print("  Below ~2 GPUs' worth of work, or for folders that finish in a minute, a local run is faster: "
-          "Ray's start-up and actor start cost several seconds.")
+    print("  On one machine Ray's start-up (ray.init, actor start) costs seconds and buys nothing: run locally; "
+          "use --ray when the work spreads over several machines or GPUs.")
     return 0
 
 
