@@ -155,8 +155,10 @@ _safe_text = st.text(
 
 
 def _prompt_ok(text: str) -> bool:
-    # A1111 strips every line it reads, so only prompts without line padding survive a round trip
-    return all(line == line.strip() and not line.startswith("Negative prompt:") for line in text.split("\n"))
+    # A1111 strips every line it reads and drops blank lines before the first text, so only prompts
+    # without line padding or leading blank lines survive a round trip
+    return not text.startswith("\n") and all(
+        line == line.strip() and not line.startswith("Negative prompt:") for line in text.split("\n"))
 
 
 _key = st.text(alphabet=string.ascii_letters + " -/", min_size=1, max_size=12).map(lambda s: "K" + s.strip() + "k")
