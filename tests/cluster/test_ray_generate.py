@@ -43,11 +43,11 @@ def local(models_root):
     b.close()
 
 
-def _spec():
+def _spec(steps: int = 2):
     from promptlab.grid import GridSpec
 
     return GridSpec.from_dict({
-        "base": {"prompt": "a cat, (sky:1.2)", "negative_prompt": "lowres", "steps": 2, "seed": 3,
+        "base": {"prompt": "a cat, (sky:1.2)", "negative_prompt": "lowres", "steps": steps, "seed": 3,
                  "width": 64, "height": 64},
         "x": {"type": "sampler", "values": ["Euler a", "DPM++ 2M"]},
         "y": {"type": "checkpoint", "values": ["tinyA.safetensors", "tinyB.safetensors"]},
@@ -81,7 +81,7 @@ def test_killed_actor_cell_is_retried_on_another(cluster, local):
     from promptlab.grid import make_plan, run_grid
 
     c, backends = cluster
-    plan = make_plan(_spec())
+    plan = make_plan(_spec(steps=24))   # long enough for the progress poll to see a step before the cell ends
     killed = []
 
     def progress(p):
