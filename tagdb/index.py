@@ -55,6 +55,18 @@ EXACT_BAND_MIN_SCORE = 98  # exact name / compact name / alias / Chinese label
 # emoji, not the popular ":d" whose label begins with it. Only from 7 letters (two syllables at least):
 # a lone syllable ("mei", "ping") is an English word or a prefix too often.
 PINYIN_EXACT_BAND_CHARS = 7
+# A shorter whole pinyin (one syllable: "cha" for 茶 tea, "dong" for 洞 hole) is still what an IME user
+# types for that label, but also an English prefix ("cha" -> chair) and often the pinyin of many labels:
+# only the PINYIN_EXACT_FRONT most-used tags whose label it is rank in the exact band, so the pinyin
+# reading gets a place in the first five without pushing out the English ones ("long" -> long_hair
+# stays before dragon tags labelled 龙). Measured: benchmarks/bench_tagdb.py.
+PINYIN_EXACT_FRONT = 1
+
+
+def pinyin_is_whole_label(label: str) -> bool:
+    """Whether a label's pinyin spells all of it: "瓶Miku" or "ryuuichi（f龙）" read "ping" / "long", which
+    is not that label typed with an IME, so such labels never go to the front for a short pinyin."""
+    return not any(ch.isascii() and ch.isalnum() for ch in label)
 POP_WEIGHT = 10.0  # score points per tenfold post count
 FUZZY_POP_WEIGHT = 2.0
 BAND_SHIFT, REL_SHIFT = 58, 36
@@ -375,11 +387,28 @@ class SearchIndex:
             rows, values, scores, top_band = rows[keep], values[keep], scores[keep], top_band[keep]
             if not len(rows):
                 return
+        if not whole_pinyin:
+            self._front_short_pinyin(rows, values, top_band, exact_hi)
         for j in self._top(values, self.row_tag[rows], limit):
             r = int(rows[j])
             score = int(scores[j])
             offer(int(self.row_tag[r]), score, self.row_text[r], VIA_CODES[self.row_via[r]],
                   BAND_EXACT if top_band[j] else band_of(score))
+
+    def _front_short_pinyin(self, rows: np.ndarray, values: np.ndarray, top_band: np.ndarray, exact_hi: int) -> None:
+        """Move the PINYIN_EXACT_FRONT best tags whose label's whole pinyin is the (short) query to the
+        exact band, in place. Exact rows are the range's first ones, so this looks at few rows."""
+        exact = np.flatnonzero((rows < exact_hi) & (self.row_level[rows] == LEVEL_PINYIN) & ~top_band)
+        exact = exact[[pinyin_is_whole_label(self.row_text[int(rows[j])]) for j in exact.tolist()]] \
+            if len(exact) else exact
+        if not len(exact):
+            return
+        names = self.table.names
+        order = sorted(exact.tolist(), key=lambda j: (-int(values[j]), names[int(self.row_tag[rows[j]])]))
+        chosen = list(dict.fromkeys(int(self.row_tag[rows[j]]) for j in order))[:PINYIN_EXACT_FRONT]
+        promote = exact[np.isin(self.row_tag[rows[exact]], chosen)]
+        values[promote] += np.int64(BAND_EXACT - BAND_DIRECT) << BAND_SHIFT
+        top_band[promote] = True
 
     def _search_words(self, q, limit, categories, score_cutoff, offer) -> None:
         lo = bisect_left(self.word_keys, q)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from tagdb.index import (BAND_DIRECT, BAND_EXACT, BAND_FUZZY, EXACT_SCORE, FUZZY_CUTOFF, FUZZY_POP_WEIGHT, FUZZY_WEIGHT,
                          LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS, LEVEL_PINYIN, LEVEL_WORD, PINYIN_EXACT_BAND_CHARS,
-                         PREFIX_SCORE,
-                         TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING, TagTable, band_of, fuzzy_score, pop_points,
-                         rank_value)
+                         PINYIN_EXACT_FRONT, PREFIX_SCORE,
+                         TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING, TagTable, band_of, fuzzy_score, pinyin_is_whole_label,
+                         pop_points, rank_value)
 from tagdb.model import Via
 from tagdb.normalize import has_cjk, pinyin_keys, search_key
 
@@ -40,6 +40,7 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
             best[tag] = (value, score, text, via)
 
     allow_en = langs is None or "en" in langs
+    short_exact_pinyin: dict[int, str] = {}  # tag -> label whose whole pinyin is a short query
     if has_cjk(q):
         for i in range(len(table.names)):
             for lang, text in table.translations.get(i, ()):
@@ -71,6 +72,17 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
                         whole = k == q and level == LEVEL_PINYIN and len(q) >= PINYIN_EXACT_BAND_CHARS
                         offer(i, (EXACT_SCORE if k == q else PREFIX_SCORE)[level], text, Via.PINYIN,
                               BAND_EXACT if whole else None)
+                        if k == q and level == LEVEL_PINYIN and not whole and pinyin_is_whole_label(text) \
+                                and not table.deprecated[i] \
+                                and (categories is None or int(table.categories[i]) in categories) \
+                                and (score_cutoff is None or EXACT_SCORE[level] >= score_cutoff):
+                            short_exact_pinyin.setdefault(i, text)
+        # The most-used tags whose label's whole pinyin is a short query rank in the exact band.
+        front = sorted(short_exact_pinyin, key=lambda i: (-rank_value(EXACT_SCORE[LEVEL_PINYIN], int(points[i]),
+                                                                      max(int(table.post_counts[i]), 0), BAND_DIRECT),
+                                                           table.names[i]))[:PINYIN_EXACT_FRONT]
+        for i in front:
+            offer(i, EXACT_SCORE[LEVEL_PINYIN], short_exact_pinyin[i], Via.PINYIN, BAND_EXACT)
         if allow_en:
             for i, name in enumerate(table.names):
                 words = search_key(name).split(" ")

@@ -145,3 +145,85 @@ def test_regression_hatsune_miku_suggested_hat_and_sun_hat(tmp_path, write):
     issue, = tagdb.open_db(path).validate(["hatsune miku (append)"])
     assert issue.suggestions[0] == "hatsune_miku"
     assert "hatsune miku" not in [i.tag for i in tagdb.open_db(path).validate(["hatsune miku"])]
+
+
+# One-syllable pinyin (the bench's remaining pinyin misses): "cha" is 茶 tea, but also the start of
+# popular English names and of the pinyin of 长发 / 超高分辨率; "long" is 龙 dragon but means long_hair.
+PINYIN_TAGS = """\
+long_hair,0,4677240,longhair
+absurdres,5,1991465,
+character_name,0,220853,
+chain,0,111032,chains
+chair,0,97793,chairs
+dragon,0,29059,
+tea,0,13136,
+charm_(object),0,12744,keychain
+chalkboard,0,10764,blackboard
+chaldea_uniform,0,7180,
+tea_(nakenashi),1,467,
+wyrm,0,300,
+lying,0,476751,
+bottle,0,76935,
+bottle_miku,4,684,
+"""
+PINYIN_ZH = """\
+long_hair,长发
+absurdres,超高分辨率
+tea,茶
+tea_(nakenashi),茶
+dragon,龙
+wyrm,龙
+lying,平躺
+bottle,瓶子
+bottle_miku,瓶Miku
+"""
+
+
+@pytest.fixture(scope="module")
+def pinyin_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pinyin")
+    (folder / "tags.csv").write_text(PINYIN_TAGS, encoding="utf-8")
+    (folder / "zh.csv").write_text(PINYIN_ZH, encoding="utf-8")
+    path = folder / "tags.sqlite"
+    tagdb.import_file(folder / "tags.csv", "autocomplete", db=path)
+    tagdb.import_file(folder / "zh.csv", "translations", db=path)
+    return path
+
+
+def test_regression_one_syllable_pinyin_of_a_label_missed_the_first_five(pinyin_db):
+    """"cha" gave character_name, long_hair, chain, chair, absurdres: tea (茶) came sixth."""
+    db = tagdb.open_db(pinyin_db, readonly=True)
+    hits = db.search("cha", limit=5)
+    assert hits[0].tag.name == "tea" and hits[0].via is Via.PINYIN and hits[0].score == 90
+    # only the most-used tag with that exact pinyin goes in front; the rarer one ranks by score + posts
+    assert "tea_(nakenashi)" not in [h.tag.name for h in hits]
+    assert [h.tag.name for h in hits[1:]] == ["character_name", "long_hair", "chain", "chair"]
+
+
+@pytest.mark.parametrize("query, first_two", [
+    ("long", ["dragon", "long_hair"]),  # 龙's most-used tag first, then the English reading, then wyrm
+    ("cha", ["tea", "character_name"]),
+    ("changfa", ["long_hair"]),  # whole pinyin of two syllables: exact band (unchanged)
+    ("ping", ["lying", "bottle"]),  # 瓶Miku reads "ping" but is not 瓶 typed whole: no front, score + posts
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_short_pinyin_front_is_one_tag(pinyin_db, query, first_two):
+    names = top5(tagdb.open_db(pinyin_db, readonly=True), query)
+    assert names[: len(first_two)] == first_two
+
+
+@pytest.mark.parametrize("filters", [
+    {}, {"categories": frozenset({1})}, {"langs": frozenset({"zh"})}, {"langs": frozenset({"en"})},
+    {"score_cutoff": 91.0},
+], ids=["none", "artist", "zh", "en", "cutoff"])
+def test_short_pinyin_front_matches_reference(pinyin_db, filters):
+    from tagdb.reference import search_slow
+    from tagdb_testutil import pinyins_of
+
+    index = tagdb.open_db(pinyin_db, readonly=True).index()
+    pinyins = pinyins_of(pinyin_db, index)
+    for q in ("cha", "long", "ch", "c", "changfa", "lo", "ping"):
+        for limit in (1, 3, 12):
+            fast = index.search(q, limit=limit, fuzzy=False, categories=filters.get("categories"),
+                                langs=filters.get("langs"), score_cutoff=filters.get("score_cutoff"))
+            slow = search_slow(index.table, pinyins, q, limit=limit, fuzzy=False, **filters)
+            assert [(t, s) for t, s, _, _ in fast] == [(t, s) for t, s, _, _ in slow], (q, limit)
