@@ -43,6 +43,16 @@ def search(conn: sqlite3.Connection, query: str = "", *, sort: str = "newest", l
     compiled = compile_query(query, translate)
     where, params = compiled.where, list(compiled.params)
     count_where, count_params = where, list(params)
+    if compiled.fts is not None and compiled.where != "1" and offset + limit <= COUNT_CAP:
+        # Text and column filters together: one pass over the text matches gives the page and the
+        # (capped) count, where walking the sort order would test thousands of rows one by one.
+        # (No separate count of the text matches first: it would run the text query twice.)
+        in_list = "id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)"
+        matched = [r[0] for r in conn.execute(
+            f"SELECT id FROM images WHERE {in_list} AND {where} ORDER BY {SORTS[sort]} LIMIT ?",
+            (compiled.fts, *params, COUNT_CAP + 1))]
+        return SearchPage(_records(conn, matched[offset:offset + limit]), min(len(matched), COUNT_CAP) if count else None,
+                          offset, limit, count and len(matched) > COUNT_CAP)
     fts_total = None
     if compiled.fts is not None:
         fts_total = conn.execute("SELECT count(*) FROM (SELECT 1 FROM images_fts WHERE images_fts MATCH ? LIMIT ?)",
@@ -58,13 +68,6 @@ def search(conn: sqlite3.Connection, query: str = "", *, sort: str = "newest", l
         count_where = f"{in_list} AND {count_where}"
         params.insert(len(params) if fts_total > WALK_INDEX_ABOVE else 0, compiled.fts)
         count_params.insert(0, compiled.fts)
-    if compiled.fts is not None and compiled.where != "1" and offset + limit <= COUNT_CAP:
-        # Text and column filters together: one pass over the text matches gives the page and the
-        # (capped) count, where walking the sort order would test thousands of rows one by one.
-        matched = [r[0] for r in conn.execute(
-            f"SELECT id FROM images WHERE {count_where} ORDER BY {SORTS[sort]} LIMIT ?", (*count_params, COUNT_CAP + 1))]
-        return SearchPage(_records(conn, matched[offset:offset + limit]), min(len(matched), COUNT_CAP) if count else None,
-                          offset, limit, count and len(matched) > COUNT_CAP)
     ids = [r[0] for r in conn.execute(f"SELECT id FROM images WHERE {where} ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
                                       (*params, limit, offset))]
     records = _records(conn, ids)
