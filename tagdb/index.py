@@ -56,11 +56,24 @@ EXACT_BAND_MIN_SCORE = 98  # exact name / compact name / alias / Chinese label
 # a lone syllable ("mei", "ping") is an English word or a prefix too often.
 PINYIN_EXACT_BAND_CHARS = 7
 # A shorter whole pinyin (one syllable: "cha" for 茶 tea, "dong" for 洞 hole) is still what an IME user
-# types for that label, but also an English prefix ("cha" -> chair) and often the pinyin of many labels:
-# only the PINYIN_EXACT_FRONT most-used tags whose label it is rank in the exact band, so the pinyin
-# reading gets a place in the first five without pushing out the English ones ("long" -> long_hair
-# stays before dragon tags labelled 龙). Measured: benchmarks/bench_tagdb.py.
+# types for that label, but also an English prefix ("long" -> long_hair, "cha" -> chair) and often the
+# pinyin of many labels: the most-used tag whose label it is gets a reserved place, the fifth
+# (PINYIN_RESERVED_SLOT), when it ranks lower — the English readings keep the first four places (the
+# first suggestion is what Enter adds). Measured: benchmarks/bench_tagdb.py.
 PINYIN_EXACT_FRONT = 1
+PINYIN_RESERVED_SLOT = 4   # index: the fifth suggestion
+
+
+def reserve_slot(ranked: list, tag: int | None, slot: int = PINYIN_RESERVED_SLOT) -> list:
+    """``ranked`` (tag, ...) items with ``tag`` moved up to ``slot`` when it ranks below it."""
+    if tag is None:
+        return ranked
+    pos = next((k for k, item in enumerate(ranked) if item[0] == tag), None)
+    if pos is None or pos <= slot:
+        return ranked
+    item = ranked.pop(pos)
+    ranked.insert(slot, item)
+    return ranked
 
 
 def pinyin_is_whole_label(label: str) -> bool:
@@ -314,15 +327,17 @@ class SearchIndex:
                 best[tag] = (value, score, text, via)
 
         allow_en = langs is None or "en" in langs
+        reserved = None
         if has_cjk(q):
             self._search_translations(q, limit, categories, langs, offer)
         else:
-            self._search_prefix(q, limit, categories, langs, score_cutoff, offer)
+            reserved = self._search_prefix(q, limit, categories, langs, score_cutoff, offer)
             if allow_en:  # always: a later word of a popular tag may outrank a rare name prefix
                 self._search_words(q, limit, categories, score_cutoff, offer)
             if fuzzy and len(best) < limit and len(q) >= 3 and allow_en:
                 self._search_fuzzy(q, limit, categories, offer)
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.table.names[kv[0]]))[:limit]
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.table.names[kv[0]]))
+        ranked = reserve_slot(ranked, reserved)[:limit]
         return [(tag, score, text, via) for tag, (_, score, text, via) in ranked]
 
     def _values(self, scores: np.ndarray, tags: np.ndarray, band: int) -> np.ndarray:
@@ -387,28 +402,31 @@ class SearchIndex:
             rows, values, scores, top_band = rows[keep], values[keep], scores[keep], top_band[keep]
             if not len(rows):
                 return
-        if not whole_pinyin:
-            self._front_short_pinyin(rows, values, top_band, exact_hi)
         for j in self._top(values, self.row_tag[rows], limit):
             r = int(rows[j])
             score = int(scores[j])
             offer(int(self.row_tag[r]), score, self.row_text[r], VIA_CODES[self.row_via[r]],
                   BAND_EXACT if top_band[j] else band_of(score))
+        if whole_pinyin:
+            return None
+        j = self._short_pinyin_choice(rows, values, top_band, exact_hi)
+        if j is None:
+            return None
+        r = int(rows[j])   # offered as it ranks (it may be outside the top rows); search() reserves its place
+        offer(int(self.row_tag[r]), int(scores[j]), self.row_text[r], VIA_CODES[self.row_via[r]], band_of(int(scores[j])))
+        return int(self.row_tag[r])
 
-    def _front_short_pinyin(self, rows: np.ndarray, values: np.ndarray, top_band: np.ndarray, exact_hi: int) -> None:
-        """Move the PINYIN_EXACT_FRONT best tags whose label's whole pinyin is the (short) query to the
-        exact band, in place. Exact rows are the range's first ones, so this looks at few rows."""
+    def _short_pinyin_choice(self, rows: np.ndarray, values: np.ndarray, top_band: np.ndarray,
+                             exact_hi: int) -> int | None:
+        """The position (in ``rows``) of the most-used tag whose label's whole pinyin is the (short)
+        query, or None. Exact rows are the range's first ones, so this looks at few rows."""
         exact = np.flatnonzero((rows < exact_hi) & (self.row_level[rows] == LEVEL_PINYIN) & ~top_band)
         exact = exact[[pinyin_is_whole_label(self.row_text[int(rows[j])]) for j in exact.tolist()]] \
             if len(exact) else exact
         if not len(exact):
-            return
+            return None
         names = self.table.names
-        order = sorted(exact.tolist(), key=lambda j: (-int(values[j]), names[int(self.row_tag[rows[j]])]))
-        chosen = list(dict.fromkeys(int(self.row_tag[rows[j]]) for j in order))[:PINYIN_EXACT_FRONT]
-        promote = exact[np.isin(self.row_tag[rows[exact]], chosen)]
-        values[promote] += np.int64(BAND_EXACT - BAND_DIRECT) << BAND_SHIFT
-        top_band[promote] = True
+        return min(exact.tolist(), key=lambda j: (-int(values[j]), names[int(self.row_tag[rows[j]])]))
 
     def _search_words(self, q, limit, categories, score_cutoff, offer) -> None:
         lo = bisect_left(self.word_keys, q)

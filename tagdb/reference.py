@@ -11,7 +11,7 @@ from tagdb.index import (BAND_DIRECT, BAND_EXACT, BAND_FUZZY, EXACT_SCORE, FUZZY
                          LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS, LEVEL_PINYIN, LEVEL_WORD, PINYIN_EXACT_BAND_CHARS,
                          PINYIN_EXACT_FRONT, PREFIX_SCORE,
                          TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING, TagTable, band_of, fuzzy_score, pinyin_is_whole_label,
-                         pop_points, rank_value)
+                         pop_points, rank_value, reserve_slot)
 from tagdb.model import Via
 from tagdb.normalize import has_cjk, pinyin_keys, search_key
 
@@ -40,6 +40,7 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
             best[tag] = (value, score, text, via)
 
     allow_en = langs is None or "en" in langs
+    reserved = None
     short_exact_pinyin: dict[int, str] = {}  # tag -> label whose whole pinyin is a short query
     if has_cjk(q):
         for i in range(len(table.names)):
@@ -77,12 +78,11 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
                                 and (categories is None or int(table.categories[i]) in categories) \
                                 and (score_cutoff is None or EXACT_SCORE[level] >= score_cutoff):
                             short_exact_pinyin.setdefault(i, text)
-        # The most-used tags whose label's whole pinyin is a short query rank in the exact band.
+        # The most-used tag whose label's whole pinyin is a short query gets the reserved fifth place.
         front = sorted(short_exact_pinyin, key=lambda i: (-rank_value(EXACT_SCORE[LEVEL_PINYIN], int(points[i]),
                                                                       max(int(table.post_counts[i]), 0), BAND_DIRECT),
                                                            table.names[i]))[:PINYIN_EXACT_FRONT]
-        for i in front:
-            offer(i, EXACT_SCORE[LEVEL_PINYIN], short_exact_pinyin[i], Via.PINYIN, BAND_EXACT)
+        reserved = front[0] if front else None
         if allow_en:
             for i, name in enumerate(table.names):
                 words = search_key(name).split(" ")
@@ -98,5 +98,5 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
                     score = fuzzy_score(q, search_key(text), score_cutoff=FUZZY_CUTOFF)
                     if score:
                         offer(i, round(score * FUZZY_WEIGHT, 1), text, via, BAND_FUZZY)
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], table.names[kv[0]]))[:limit]
+    ranked = reserve_slot(sorted(best.items(), key=lambda kv: (-kv[1][0], table.names[kv[0]])), reserved)[:limit]
     return [(tag, score, text, via) for tag, (_, score, text, via) in ranked]
