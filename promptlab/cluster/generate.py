@@ -104,8 +104,11 @@ class RayActorBackend:
                                        f"{RESTART_WAIT_S:.0f} s after a restart.") from None
                 time.sleep(1.0)
             except ray.exceptions.RayActorError as exc:
-                raise BackendError(f"{self.name}: the Ray actor died ({exc.__class__.__name__}); "
-                                   "its job is retried on another actor.") from None
+                raise self._died(exc) from None
+
+    def _died(self, exc: Exception) -> BackendError:
+        return BackendError(f"{self.name}: the Ray actor died ({exc.__class__.__name__}); "
+                            "its job is retried on another actor.")
 
     def generate(self, params: GenerationParams, *, on_progress: ProgressCallback | None = None,
                  cancel: threading.Event | None = None) -> list[GeneratedImage]:
@@ -134,8 +137,7 @@ class RayActorBackend:
         try:
             return ray.get(ref)
         except ray.exceptions.RayActorError as exc:
-            raise BackendError(f"{self.name}: the Ray actor died ({exc.__class__.__name__}); "
-                               "its job is retried on another actor.") from None
+            raise self._died(exc) from None
         except ray.exceptions.RayTaskError as exc:
             cause = exc.cause if isinstance(getattr(exc, "cause", None), BaseException) else None
             if isinstance(cause, CancelledError):
@@ -178,16 +180,9 @@ class RayCluster:
 
     @classmethod
     def connect(cls, address: str | None = None) -> RayCluster:
-        from promptlab.cluster.runtime import _init, check_reachable, parse_address, require_ray
+        from promptlab.cluster.runtime import connect
 
-        ray = require_ray()
-        address = parse_address(address)
-        started = False
-        if not ray.is_initialized():
-            if address not in (None, "auto"):
-                check_reachable(address)
-            _init(ray, address, None, None)
-            started = True
+        ray, address, started = connect(address)
         resources = ray.cluster_resources()
         return cls(address, float(resources.get("GPU", 0)), float(resources.get("CPU", 0)), started)
 

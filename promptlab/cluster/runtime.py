@@ -113,19 +113,26 @@ def _init(ray, address: str | None, num_cpus: int | None, num_gpus: int | None) 
         raise ClusterError(f"Ray could not start: {text}") from None
 
 
+def connect(address: str | None = None, *, num_cpus: int | None = None,
+            num_gpus: int | None = None) -> tuple[object, str | None, bool]:
+    """(ray, parsed address, started here): a Ray already initialised in this process is used as it is;
+    otherwise a local Ray is started or the address joined (refused fast when nothing answers)."""
+    ray = require_ray()
+    address = parse_address(address)
+    if ray.is_initialized():
+        return ray, address, False
+    if address not in (None, "auto"):
+        check_reachable(address)
+    _init(ray, address, num_cpus, num_gpus)
+    return ray, address, True
+
+
 @contextlib.contextmanager
 def ray_session(address: str | None = None, *, num_cpus: int | None = None,
                 num_gpus: int | None = None) -> Iterator[ClusterInfo]:
-    """A connected Ray for the ``with`` block. A Ray already initialised in this process is used as it is
-    and left running; one started or joined here is shut down at the end."""
-    ray = require_ray()
-    address = parse_address(address)
-    started = False
-    if not ray.is_initialized():
-        if address not in (None, "auto"):
-            check_reachable(address)
-        _init(ray, address, num_cpus, num_gpus)
-        started = True
+    """A connected Ray for the ``with`` block (see :func:`connect`); one started or joined here is shut
+    down at the end."""
+    ray, address, started = connect(address, num_cpus=num_cpus, num_gpus=num_gpus)
     try:
         resources = ray.cluster_resources()
         nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
