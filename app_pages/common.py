@@ -281,7 +281,7 @@ def show_error(exc: BaseException, lang: str, *, container: Any = None, warning:
 
     In the English UI a PromptlabError's own message is that second sentence (it names the file, the
     value, what to do). Bad input opens its detail at once: it says what to change."""
-    from app_pages.error_text import error_detail, error_key
+    from app_pages.error_text import error_detail, error_key, error_params
 
     box = container if container is not None else st
     show = box.warning if warning else box.error
@@ -289,7 +289,7 @@ def show_error(exc: BaseException, lang: str, *, container: Any = None, warning:
     if lang == "en" and isinstance(exc, PromptlabError):
         show(f"{lead}{exc}")
         return
-    show(f"{lead}{t(error_key(exc), lang)}")
+    show(f"{lead}{t(error_key(exc), lang, **error_params(exc))}")
     with box.expander(t("app.error.details", lang), expanded=isinstance(exc, ValueError)):
         st.code(error_detail(exc), language=None, wrap_lines=True)
 

@@ -58,12 +58,22 @@ def _is(exc: BaseException, kind: type | str) -> bool:
 
 
 def error_key(exc: BaseException) -> str:
-    """The i18n key of the sentence that explains ``exc``."""
+    """The i18n key of the sentence that explains ``exc``: its own (promptlab.errors.with_ui_text), else the
+    first rule that matches."""
+    own = getattr(exc, "ui_key", None)
+    if isinstance(own, str):
+        return own
     message = str(exc)
     for kind, pattern, key in RULES:
         if _is(exc, kind) and (not pattern or re.search(pattern, message)):
             return key
     return "app.error.unexpected"
+
+
+def error_params(exc: BaseException) -> dict[str, str]:
+    """The values of the sentence's placeholders (file names, folders, the mirror); empty for the rules' keys."""
+    params = getattr(exc, "ui_params", None) if isinstance(getattr(exc, "ui_key", None), str) else None
+    return dict(params) if isinstance(params, dict) else {}
 
 
 def error_detail(exc: BaseException) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+E = TypeVar("E", bound=BaseException)
+
 
 class PromptlabError(Exception):
     """Base of every error promptlab raises on purpose."""
@@ -45,3 +49,12 @@ def missing_dependency(package: str, extra: str) -> MissingDependencyError:
         f"{package} is not installed. Install it with: pip install 'promptlab[{extra}]' "
         f"(or: .venv/bin/pip install -e '.[{extra}]' in a checkout)."
     )
+
+
+def with_ui_text(exc: E, key: str, **params: object) -> E:
+    """Attach the sentence the UI shows for ``exc``: an i18n key and its values (names of files, folders, the
+    mirror). The English message stays as it is for the CLI and the UI's detail expander; the attributes
+    survive pickling (Ray), as an exception's ``__dict__`` does."""
+    exc.ui_key = key  # type: ignore[attr-defined]
+    exc.ui_params = {name: str(value) for name, value in params.items()}  # type: ignore[attr-defined]
+    return exc

@@ -22,12 +22,12 @@ K = "interrogate."
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
-def _tagger(name: str) -> tuple[Any, str | None]:
-    from promptlab.interrogate import load_tagger
+def _tagger(folder: str, name: str | None) -> tuple[Any, str | None]:
+    from promptlab.interrogate.sources import open_folder
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        tagger = load_tagger(name)
+        tagger = open_folder(Path(folder), name=name)
     return tagger, "; ".join(str(w.message) for w in caught) or None
 
 
@@ -51,6 +51,9 @@ def _tagger_choice(lang: str, key: str) -> Any | None:
     path = st.text_input(t("interrogate.tagger_path", lang), key=K + key + ".tagger_path").strip()
     name = path or picked
     if not path and picked not in local and not st.session_state.get(K + "hub." + picked):
+        from promptlab.backend.download import hub_endpoint
+
+        st.caption(t("firsthour.tagger.mirror", lang, endpoint=hub_endpoint()))
         if not st.button(t("interrogate.download", lang, name=KNOWN_TAGGERS[picked]), key=K + key + ".download"):
             return None
         st.session_state[K + "hub." + picked] = True
@@ -78,11 +81,24 @@ def _tag_options(lang: str, key: str, tagger) -> Any:
 
 
 def _load(name: str, lang: str):
-    try:
-        tagger, warning = _tagger(name)
+    from promptlab.interrogate.sources import resolve_tagger
+
+    bar = []   # the progress bar, drawn on the first chunk: only a download shows one
+
+    def shown(p) -> None:
+        if not bar:
+            bar.append(st.progress(0.0, text=t("firsthour.tagger.downloading", lang, name=name)))
+        bar[0].progress(p.fraction, text=p.text())
+
+    try:  # outside the cached loader: a download draws its progress bar in this run
+        folder, label = resolve_tagger(name, progress=shown)
+        tagger, warning = _tagger(str(folder), label)
     except PromptlabError as exc:
         show_error(exc, lang)
         return None
+    finally:
+        if bar:
+            bar[0].empty()
     if warning:
         st.warning(warning)
     return tagger

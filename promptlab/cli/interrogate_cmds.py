@@ -117,10 +117,11 @@ def _tag_options(args, tagger):
 
 def _load_tagger(args):
     from promptlab.interrogate import load_tagger
+    from promptlab.interrogate.fetch import stderr_progress
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        tagger = load_tagger(args.tagger, device=args.device)
+        tagger = load_tagger(args.tagger, device=args.device, progress=stderr_progress())  # hub taggers: a download line
     for w in caught:
         print(f"promptlab: warning: {w.message}", file=sys.stderr)
     return tagger

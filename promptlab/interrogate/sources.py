@@ -1,15 +1,16 @@
 """Where taggers come from: a folder, ``models/taggers/<name>``, or a Hugging Face repo id.
 
 A folder holds ``model.onnx`` plus ``selected_tags.csv`` (WD) or ``tags.txt`` (DeepDanbooru).
-Hub repos are fetched with huggingface_hub into its usual cache when online.
+Hub repos are downloaded into models/taggers/<name>/ when online (fetch.py: progress, timeout, HF_ENDPOINT);
+one already in huggingface_hub's cache is used from there.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from promptlab.errors import InvalidInputError, ModelNotFoundError, missing_dependency
+from promptlab.errors import InvalidInputError, ModelNotFoundError
+from promptlab.interrogate.fetch import ProgressFn, cached_folder, download_tagger
 from promptlab.interrogate.labels import load_deepdanbooru_labels, load_selected_tags_csv
 from promptlab.interrogate.onnx_tagger import Flavor, OnnxTagger
 from promptlab.interrogate.providers import Device
@@ -72,54 +73,58 @@ def local_taggers(models_root: Path | None = None) -> list[str]:
                   if p.is_dir() and any(p.glob("*.onnx")) and _flavor_of(p) is not None)
 
 
-def _download(repo_id: str) -> Path:
-    try:
-        from huggingface_hub import hf_hub_download
-    except ImportError:
-        raise missing_dependency("huggingface_hub", "tagger") from None
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-    try:
-        model = Path(hf_hub_download(repo_id, "model.onnx", local_files_only=offline))
-        hf_hub_download(repo_id, "selected_tags.csv", local_files_only=offline)
-    except Exception as exc:  # hub errors come in many types (offline, 404, gated, network)
-        from promptlab.backend.download import hub_endpoint   # HF_ENDPOINT: a mirror, also read by huggingface_hub
-
-        hint = " (HF_HUB_OFFLINE is set)" if offline else ""
-        folder = model_dir("taggers", None) / repo_id.split("/")[-1]
-        raise ModelNotFoundError(
-            f"Could not get tagger {repo_id} from {hub_endpoint()}{hint}: {type(exc).__name__}: {exc}. Offline? "
-            f"Download model.onnx and selected_tags.csv from {hub_endpoint()}/{repo_id} on another machine and put "
-            f"them in {folder}/ (models/taggers/{folder.name}/ of your models folder), or set HF_ENDPOINT to a "
-            "mirror you can reach."
-        ) from None
-    return model.parent
+def _complete(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.glob("*.onnx")) and _flavor_of(folder) is not None
 
 
-def load_tagger(name_or_path: str | Path, *, models_root: Path | None = None,
-                device: Device | str = Device.AUTO, threads: int | None = None) -> OnnxTagger:
-    """Folder path, ``model.onnx`` path, name under models/taggers, known short name, or hub repo id."""
+def _from_hub(repo_id: str, folder: Path, progress: ProgressFn | None) -> Path:
+    """``folder`` (models/taggers/<name>) once it holds the repo's files: a copy in the huggingface_hub cache
+    is used where one exists, anything else is downloaded (with progress) into ``folder``."""
+    if not folder.exists():
+        cached = cached_folder(repo_id)
+        if cached is not None:
+            return cached
+    return download_tagger(repo_id, folder, progress=progress)
+
+
+def resolve_tagger(name_or_path: str | Path, *, models_root: Path | None = None,
+                   progress: ProgressFn | None = None) -> tuple[Path, str | None]:
+    """(folder holding model.onnx and its labels, display name or None for the folder's name).
+
+    Folder path, ``model.onnx`` path, name under models/taggers, known short name, or hub repo id; hub taggers
+    are downloaded into models/taggers/<name>/ first (``progress`` sees every chunk)."""
     text = str(name_or_path).strip()
     if not text:
         raise InvalidInputError("No tagger given. Pass a folder, a name under models/taggers, or a hub repo id.")
     path = Path(text).expanduser()
     if path.is_file() and path.suffix == ".onnx":
-        return open_folder(path.parent, device=device, threads=threads)
+        return path.parent, None
     if path.is_dir():
-        return open_folder(path, device=device, threads=threads)
+        return path, None
     root = model_dir("taggers", models_root)
     if "/" not in text and "\\" not in text:
         local = safe_join(root, text)
+        if text in KNOWN_TAGGERS and not _complete(local):   # absent, or left incomplete by a failed download
+            return _from_hub(KNOWN_TAGGERS[text], local, progress), text
         if local.is_dir():
-            return open_folder(local, name=text, device=device, threads=threads)
-        if text in KNOWN_TAGGERS:
-            return open_folder(_download(KNOWN_TAGGERS[text]), name=text, device=device, threads=threads)
+            return local, text
         raise ModelNotFoundError(
             f"No tagger {text!r} in {root}. Local taggers: {', '.join(local_taggers(models_root)) or 'none'}. "
             f"Known hub taggers: {', '.join(KNOWN_TAGGERS)}."
         )
     if text.count("/") == 1 and not path.exists() and not text.startswith((".", "/", "~")):
-        local = root / text.split("/")[-1]
-        if local.is_dir():  # a copy the user placed in models/taggers wins over the hub
-            return open_folder(local, name=local.name, device=device, threads=threads)
-        return open_folder(_download(text), name=text.split("/")[-1], device=device, threads=threads)
+        name = text.split("/")[-1]
+        local = safe_join(root, name)
+        if _complete(local):  # a copy the user placed in models/taggers wins over the hub
+            return local, name
+        return _from_hub(text, local, progress), name
     raise ModelNotFoundError(f"{text}: no such folder or file. Give a folder holding model.onnx and its labels.")
+
+
+def load_tagger(name_or_path: str | Path, *, models_root: Path | None = None,
+                device: Device | str = Device.AUTO, threads: int | None = None,
+                progress: ProgressFn | None = None) -> OnnxTagger:
+    """Folder path, ``model.onnx`` path, name under models/taggers, known short name, or hub repo id (downloaded
+    into models/taggers/<name>/ when missing; ``progress`` sees every chunk, see fetch.stderr_progress)."""
+    folder, name = resolve_tagger(name_or_path, models_root=models_root, progress=progress)
+    return open_folder(folder, name=name, device=device, threads=threads)

@@ -190,34 +190,3 @@ def test_float16_input_graph(tmp_path):
     onnx.save(model, str(folder / "model.onnx"))
     tagger = load_tagger(folder, device="cpu")
     assert tagger.info.half and tagger.tag(solid(RED, size=(16, 16)))[0].prompt == RED_PROMPT
-
-
-def test_hub_repo_downloaded_when_online(tmp_path, monkeypatch, wd_dir):
-    import huggingface_hub
-
-    calls = []
-
-    def fake_download(repo_id, filename, local_files_only=False):
-        calls.append((repo_id, filename, local_files_only))
-        return str(wd_dir / filename)
-
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
-    monkeypatch.setenv("PROMPTLAB_MODELS", str(tmp_path))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    tagger = load_tagger("SmilingWolf/wd-vit-tagger-v3", device="cpu")
-    assert tagger.name == "wd-vit-tagger-v3"
-    assert calls == [("SmilingWolf/wd-vit-tagger-v3", "model.onnx", False),
-                     ("SmilingWolf/wd-vit-tagger-v3", "selected_tags.csv", False)]
-    assert load_tagger("wd-eva02-large-tagger-v3", device="cpu").name == "wd-eva02-large-tagger-v3"
-    assert calls[-1][0] == "SmilingWolf/wd-eva02-large-tagger-v3"
-
-
-def test_local_copy_wins_over_hub(tmp_path, monkeypatch):
-    import huggingface_hub
-
-    make_wd_tagger(tmp_path / "taggers" / "wd-vit-tagger-v3", [(n, c) for n, c, *_ in WD_TABLE], wd_weights(),
-                   size=16)
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda *a, **k: pytest.fail("no download expected"))
-    monkeypatch.setenv("PROMPTLAB_MODELS", str(tmp_path))
-    assert load_tagger("SmilingWolf/wd-vit-tagger-v3", device="cpu").size == 16
-    assert load_tagger("wd-vit-tagger-v3", device="cpu").size == 16
