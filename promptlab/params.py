@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any
 
 from promptlab.init_image import InitImage
@@ -226,14 +226,25 @@ _PARAM_VALUE = re.compile(r'\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 # `key: value,` whose value does not open a quote or JSON: what _KEY_RE + _read_value give, in one
 # match (the gallery reads 100,000 infotexts; tests/metadata/test_infotext_fast_path.py pins the equivalence).
 _PLAIN_PAIR_RE = re.compile(r'\s*(\w[\w \-/]+):\s*((?:[^,"{\[\s][^,]*)?)(?:,|$)')
+# A plain pair (as _PLAIN_PAIR_RE) or a quoted one (`"..."` then a comma or the end, as _read_value
+# takes it). From a given position at most one match exists (the key is the whole run before the
+# colon, hence possessive), so a line made only of these, checked by one atomic fullmatch (linear:
+# no backtracking into pairs already matched), is split by findall exactly as the loop would.
+_PAIR = r'\s*(\w[\w \-/]++):\s*(?:((?:[^,"{\[\s][^,]*)?)|("(?:\\.|[^\\"])+")[ \t]*)(?:,|$)'
+_PAIR_RE = re.compile(_PAIR)
+_PAIRS_LINE_RE = re.compile(f"(?>{_PAIR})*")
 _JSON = json.JSONDecoder()
 
 
 def parse_infotext(text: str) -> tuple[GenerationParams, tuple[str, ...]]:
-    """``from_infotext`` plus the warnings (values that did not fit their field)."""
+    """``from_infotext`` plus the warnings (values that did not fit their field).
+
+    This is the hot path of reading a folder of images; ``promptlab.params_reference`` holds the
+    same rules written plainly, and tests/metadata/test_infotext_differential.py keeps the two equal.
+    """
     *lines, last = text.strip().split("\n")
     pairs = None
-    if _a1111_param_count(last) >= 3 and not last.lstrip().startswith(_NEGATIVE):
+    if not last.lstrip().startswith(_NEGATIVE) and _is_parameter_line(last):
         pairs = _scan_parameter_line(last.rstrip("\r"))
     if pairs is None:
         lines.append(last)
@@ -243,15 +254,73 @@ def parse_infotext(text: str) -> tuple[GenerationParams, tuple[str, ...]]:
     warnings: list[str] = []
     for key, value in pairs or ():
         spec = _BY_KEY.get(key)
-        converted = _convert(spec, value) if spec else None
-        if converted is None:
-            if spec:
-                warnings.append(f"infotext: {key}: {value!r} is not a valid {spec[1]}; kept in extra")
+        if spec is None:
             extra.append((key, value))
+        elif spec[1] == "str":  # what _convert gives a text field, without the call
+            values[spec[0]] = value
         else:
-            values.update(converted)
-    order = tuple(key for key, _ in pairs or ())
-    return GenerationParams(**values, extra=tuple(extra), infotext_order=order), tuple(warnings)
+            converted = _convert(spec, value)
+            if converted is None:
+                warnings.append(f"infotext: {key}: {value!r} is not a valid {spec[1]}; kept in extra")
+                extra.append((key, value))
+            else:
+                values.update(converted)
+    order = tuple(key for key, _ in pairs) if pairs else ()
+    return _new_params(values, tuple(extra), order), tuple(warnings)
+
+
+def _is_parameter_line(line: str) -> bool:
+    """``_a1111_param_count(line) >= 3``. On a real parameter line A1111's pattern matches three
+    times from the start, one anchored match after the other, and those are findall's first three
+    matches; anything else takes the linear counter."""
+    pos = 0
+    for _ in range(3):
+        m = _A1111_PARAM.match(line, pos)
+        if m is None:
+            return _a1111_param_count(line) >= 3
+        pos = m.end()
+    return True
+
+
+def _field_defaults(cls: type) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...], bool]:
+    """A dataclass's defaults and default factories, and whether ``_new_params`` may fill an
+    instance directly (every field settable by ``__init__`` and given a default, no ``__post_init__``)."""
+    defaults: dict[str, Any] = {}
+    factories: list[tuple[str, Any]] = []
+    direct = not hasattr(cls, "__post_init__")
+    for f in fields(cls):
+        if f.default is not MISSING:
+            defaults[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            defaults[f.name] = None  # keeps __init__'s attribute order; the factory fills it per instance
+            factories.append((f.name, f.default_factory))
+        else:
+            direct = False
+        direct = direct and f.init
+    return defaults, tuple(factories), direct
+
+
+# Read-only after import (a plain dict: dict.update from a dict is the fast copy).
+_DEFAULTS, _FACTORIES, _DIRECT = _field_defaults(GenerationParams)
+
+
+def _new_params(values: dict[str, Any], extra: tuple[tuple[str, str], ...], order: tuple[str, ...]) -> GenerationParams:
+    """``GenerationParams(**values, extra=extra, infotext_order=order)`` for values the parser
+    already converted. The generated ``__init__`` of this frozen 60-field class makes one
+    ``object.__setattr__`` per field (~13 µs, as long as the rest of the parse); filling the
+    instance dict gives the same object. Falls back to ``__init__`` as soon as the class gains
+    validation (``__post_init__``) or a field without a default."""
+    if not _DIRECT:
+        return GenerationParams(**values, extra=extra, infotext_order=order)
+    params = object.__new__(GenerationParams)
+    state = params.__dict__
+    state.update(_DEFAULTS)
+    for name, factory in _FACTORIES:
+        state[name] = factory()
+    state.update(values)
+    state["extra"] = extra
+    state["infotext_order"] = order
+    return params
 
 
 def _a1111_param_count(line: str, limit: int = 3) -> int:
@@ -318,6 +387,10 @@ def _scan_parameter_line(line: str) -> list[tuple[str, str]] | None:
     """Split ``key: value, key: value`` into pairs; None when the line is not a parameter line."""
     if line.lstrip().startswith(_NEGATIVE):
         return None
+    if _PAIRS_LINE_RE.fullmatch(line) is not None:
+        # Every item is a plain or a quoted pair: each has one way to match, so findall splits
+        # the line as the loop below would, in one pass of C.
+        return [(key, _unquote(quoted) if quoted else plain.rstrip()) for key, plain, quoted in _PAIR_RE.findall(line)]
     pairs: list[tuple[str, str]] = []
     pos = 0
     while pos < len(line):
@@ -338,6 +411,14 @@ def _scan_parameter_line(line: str) -> list[tuple[str, str]] | None:
         value, pos = _read_value(line, m.end())
         pairs.append((m.group(1), value))
     return pairs
+
+
+def _unquote(quoted: str) -> str:
+    """A quoted value as _read_value reads it: JSON's string, or the text as it is when JSON refuses it."""
+    try:
+        return json.loads(quoted)
+    except ValueError:
+        return quoted
 
 
 def _read_value(line: str, pos: int) -> tuple[str, int]:
