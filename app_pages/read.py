@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages.common import PAGES, lang, library, show_error
 from app_pages.components import img2img_panel
-from app_pages.components.read_view import MAX_IMAGE_MB, metadata_table, read_upload, show_image
+from app_pages.components.read_view import MAX_IMAGE_MB, UploadProblem, metadata_table, read_upload, show_image, show_problem
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 
@@ -21,8 +21,8 @@ uploads = st.file_uploader(t("read.upload", L, mb=MAX_IMAGE_MB), accept_multiple
 results = []
 for upload in uploads or []:
     outcome = read_upload(upload, L)
-    if isinstance(outcome, str):
-        st.error(outcome)
+    if isinstance(outcome, UploadProblem):
+        show_problem(outcome, L)
     else:
         results.append(outcome)
 

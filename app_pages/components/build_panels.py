@@ -109,6 +109,7 @@ def token_counter(text: str, lang: str, *, positive: bool) -> None:
 
 
 def syntax_warnings(text: str, lang: str) -> None:
+    from app_pages.components.translated_notes import warning_text
     from promptlab.syntax import parse
 
     for w in parse(text).warnings:
@@ -116,7 +117,8 @@ def syntax_warnings(text: str, lang: str) -> None:
             continue  # shown translated, with its Fix button, by components/fullwidth_fix.py
         start, end = max(0, w.start), max(w.start, w.end)
         snippet = f"{text[max(0, start - 20):start]}»{text[start:end] or ' '}«{text[end:end + 20]}"
-        st.warning(t("build.syntax_warning", lang, start=start + 1, message=w.message, snippet=snippet))
+        message = warning_text(w, text, lang)   # the parser's English, translated by its code
+        st.warning(t("build.syntax_warning", lang, start=start + 1, message=md_escape(message), snippet=snippet))
 
 
 def _prompt_tag_names() -> list[str]:
@@ -281,12 +283,16 @@ def convert(lang: str) -> None:
             show_error(exc, lang)
             return
         st.session_state["build.convert.result"] = result.text
-        st.session_state["build.convert.notes"] = list(result.losses) + list(result.warnings)
+        # the notes by code and values (shown in the UI language), or English text from an older converter
+        st.session_state["build.convert.notes"] = list(getattr(result, "notes", ()) or
+                                                       (*result.losses, *result.warnings))
     if "build.convert.result" in st.session_state:
+        from app_pages.components.translated_notes import note_text
+
         st.code(st.session_state["build.convert.result"], language=None, wrap_lines=True)
         for note in st.session_state.get("build.convert.notes", []):
             # the converter's notes quote prompt text: escaped, so <lora:x:1> is not turned into a link
-            st.caption(":material/warning: " + md_escape(note))
+            st.caption(":material/warning: " + md_escape(note if isinstance(note, str) else note_text(note, lang)))
         st.button(t("build.convert.use", lang), key="build.convert.use", on_click=_use_converted, args=(key,))
 
 

@@ -50,14 +50,18 @@ def _tagger_choice(lang: str, key: str) -> Any | None:
                           index=0 if local else options.index(DEFAULT_TAGGER), help=t("interrogate.tagger_help", lang))
     path = st.text_input(t("interrogate.tagger_path", lang), key=K + key + ".tagger_path").strip()
     name = path or picked
-    if not path and picked not in local and not st.session_state.get(K + "hub." + picked):
+    asked = K + "hub." + picked   # the user asked for this hub tagger (shared by both tabs)
+    if not path and picked not in local and not st.session_state.get(asked):
         from promptlab.backend.download import hub_endpoint
 
         st.caption(t("firsthour.tagger.mirror", lang, endpoint=hub_endpoint()))
         if not st.button(t("interrogate.download", lang, name=KNOWN_TAGGERS[picked]), key=K + key + ".download"):
             return None
-        st.session_state[K + "hub." + picked] = True
-    return _load(name, lang)
+        st.session_state[asked] = True
+    tagger = _load(name, lang)
+    if tagger is None:   # a failed download is not retried on every rerun: the button comes back
+        st.session_state.pop(asked, None)
+    return tagger
 
 
 def _tag_options(lang: str, key: str, tagger) -> Any:

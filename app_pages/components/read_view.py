@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -11,7 +12,8 @@ import streamlit as st
 from PIL import Image
 
 from app_pages.components import replay_view
-from app_pages.components.prompt_tools import convert_prompt, highlight_prompt
+from app_pages.components.prompt_tools import convert_prompt, highlight_prompt, md_escape
+from app_pages.components.translated_notes import note_text, warning_text
 from promptlab.i18n import t
 from promptlab.params import GenerationParams
 
@@ -19,23 +21,37 @@ MAX_IMAGE_MB = 64  # the same limit as server.maxUploadSize in .streamlit/config
 TABLE_FIELDS = ("steps", "sampler", "schedule_type", "cfg_scale", "seed", "model", "clip_skip", "denoising_strength")
 
 
-def read_upload(upload: Any, lang: str) -> str | tuple[str, bytes, Any]:
-    """(name, bytes, ImageMetadata), or an error message for the page."""
+@dataclass(frozen=True)
+class UploadProblem:
+    """Why an upload is not read: a sentence in the UI language, and the reader's English reason (an expander)."""
+    message: str
+    detail: str = ""
+
+
+def read_upload(upload: Any, lang: str) -> UploadProblem | tuple[str, bytes, Any]:
+    """(name, bytes, ImageMetadata), or what is wrong with the upload (show it with show_problem)."""
     from promptlab.metadata import read
 
     size_mb = upload.size / (1024 * 1024)
     if size_mb > MAX_IMAGE_MB:
-        return t("read.too_big", lang, name=upload.name, mb=f"{size_mb:.0f}", limit=MAX_IMAGE_MB)
+        return UploadProblem(t("read.too_big", lang, name=upload.name, mb=f"{size_mb:.0f}", limit=MAX_IMAGE_MB))
     data = upload.getvalue()
     meta = read(data)
     if meta.error:
-        return t("read.not_image", lang, name=upload.name, error=meta.error)
+        return UploadProblem(t("firsthour.read.not_image", lang, name=upload.name), str(meta.error))
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.verify()
     except (OSError, SyntaxError, ValueError) as exc:  # PIL reports broken files with these
-        return t("read.not_image", lang, name=upload.name, error=exc)
+        return UploadProblem(t("firsthour.read.not_image", lang, name=upload.name), f"{type(exc).__name__}: {exc}")
     return upload.name, data, meta
+
+
+def show_problem(problem: UploadProblem, lang: str) -> None:
+    st.error(problem.message)
+    if problem.detail:
+        with st.expander(t("app.error.details", lang)):
+            st.code(problem.detail, language=None, wrap_lines=True)
 
 
 def _nai_source(meta: Any) -> str:
@@ -115,12 +131,12 @@ def show_image(i: int, name: str, data: bytes, meta: Any, lang: str, *, expanded
                     converted = convert_prompt(prompt, src=src, dst="a1111")
                     converted_neg = convert_prompt(negative, src=src, dst="a1111")
                     prompt, negative = converted.text, converted_neg.text
-                    for note in (*converted.losses, *converted.warnings, *converted_neg.losses, *converted_neg.warnings):
-                        st.caption(f"⚠ {note}")
+                    for note in (*converted.notes, *converted_neg.notes):
+                        st.caption(f"⚠ {md_escape(note_text(note, lang))}")
             st.caption(t("read.col.prompt", lang))
             st.markdown(highlight_prompt(prompt), unsafe_allow_html=True)
             for w in parse(prompt).warnings:
-                st.caption(f"⚠ {w.message} ({w.start + 1}–{w.end})")
+                st.caption(f"⚠ {md_escape(warning_text(w, prompt, lang))} ({w.start + 1}–{w.end})")
             if negative:
                 st.caption(t("read.col.negative", lang))
                 st.markdown(highlight_prompt(negative), unsafe_allow_html=True)

@@ -31,11 +31,49 @@ NAI_STEP = 1.05
 _BREAK_MARK = object()
 
 
+# Every note's English sentence, by code. The UI translates notes by code (promptlab/i18n/firsthour.py holds
+# "firsthour.convert.<code>" with this same English); ``losses`` and ``warnings`` keep the English text.
+NOTE_TEXTS = {
+    "and_joined": "AND (composable diffusion) has no equivalent; the parts were joined with ', '.",
+    "and_weight": "AND part weight :{weight} dropped.",
+    "break": "BREAK has no equivalent; replaced by ', '.",
+    "extra_network": "<{network}> removed: load it in the target tool (NovelAI has none; ComfyUI: a LoraLoader node).",
+    "prompt_editing": "prompt editing [..:..:{when}] is A1111-only; kept the final text.",
+    "alternation": "alternation [a|b] is A1111-only; kept the first option.",
+    "syntax": "{code} at {position}: {message}",
+    "stray_colons": "stray '::' at {position} kept as text.",
+    "unbalanced": "unbalanced {token} at {position} kept as text.",
+    "unclosed": "unclosed {token} at {position}: applied to the end of the prompt.",
+    "nai_literal_brackets": "literal {{ }} [ ] cannot be escaped in NovelAI and will read as emphasis.",
+    "weight_dropped": "weight {weight} on {text} cannot be written with braces; dropped.",
+    "weight_rounded": "weight {weight} on {text} became {count} {brackets} = {actual}.",
+    "comfy_weights": "ComfyUI applies weights as empty + (token - empty) * w without restoring the mean (A1111 "
+                     "restores it), so the same numbers act differently; lower strong weights or use an "
+                     "A1111-style weighting node.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One thing a conversion lost or changed: a code (a key of NOTE_TEXTS) and the values of its sentence."""
+    code: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def text(self) -> str:
+        return NOTE_TEXTS[self.code].format(**dict(self.params))
+
+
+def _note(note_code: str, /, **params: object) -> Note:
+    return Note(note_code, tuple((name, str(value)) for name, value in params.items()))
+
+
 @dataclass(frozen=True, slots=True)
 class Conversion:
     text: str
     losses: tuple[str, ...]
     warnings: tuple[str, ...]
+    notes: tuple[Note, ...] = ()   # losses then warnings, by code and values (for translated display)
 
 
 def convert(text: str, *, src: str, dst: str) -> Conversion:
@@ -44,51 +82,57 @@ def convert(text: str, *, src: str, dst: str) -> Conversion:
         raise InvalidInputError(f"Unknown source format {src!r}; use one of: {', '.join(SOURCE_FORMATS)}.")
     if dst not in FORMATS:
         raise InvalidInputError(f"Unknown target format {dst!r}; use one of: {', '.join(FORMATS)}.")
-    losses: list[str] = []
-    warnings: list[str] = []
+    losses: list[Note] = []
+    warnings: list[Note] = []
     if src == "a1111":
         result = parse(text)
-        warnings.extend(f"{w.code} at {w.start}: {w.message}" for w in result.warnings)
+        warnings.extend(_note("syntax", code=w.code, position=w.start, message=w.message, found=text[w.start:w.end])
+                        for w in result.warnings)
         if dst == "a1111":
-            return Conversion(render(result), (), tuple(warnings))
+            return _conversion(render(result), [], warnings)
         fragments = _a1111_fragments(result, losses)
     else:
         fragments = _nai_fragments(text, numeric=(src == "nai4"), warnings=warnings)
     writer = {"a1111": _write_a1111, "nai3": _write_nai3, "nai4": _write_nai4, "comfy": _write_comfy}[dst]
     out = writer(fragments, losses, warnings)
-    return Conversion(out, tuple(dict.fromkeys(losses)), tuple(dict.fromkeys(warnings)))
+    return _conversion(out, losses, warnings)
+
+
+def _conversion(text: str, losses: list[Note], warnings: list[Note]) -> Conversion:
+    kept_losses, kept_warnings = tuple(dict.fromkeys(losses)), tuple(dict.fromkeys(warnings))
+    return Conversion(text, tuple(n.text for n in kept_losses), tuple(n.text for n in kept_warnings),
+                      kept_losses + kept_warnings)
 
 
 # ------------------------------------------------------------------ A1111 source
 
-def _a1111_fragments(result, losses: list[str]) -> list:
+def _a1111_fragments(result, losses: list[Note]) -> list:
     fragments: list = []
     parts = result.prompt.parts
     for index, part in enumerate(parts):
         if index:
-            losses.append("AND (composable diffusion) has no equivalent; the parts were joined with ', '.")
+            losses.append(_note("and_joined"))
             fragments.append((", ", 1.0))
         if part.weight is not None and part.weight != 1.0:
-            losses.append(f"AND part weight :{part.weight_text} dropped.")
+            losses.append(_note("and_weight", weight=part.weight_text))
         work = [(node, 1.0) for node in reversed(part.children)]
         while work:
             node, weight = work.pop()
             if isinstance(node, Text):
                 fragments.append((node.value, weight))
             elif isinstance(node, Break):
-                losses.append("BREAK has no equivalent; replaced by ', '.")
+                losses.append(_note("break"))
                 fragments.append(_BREAK_MARK)
             elif isinstance(node, ExtraNetwork):
-                losses.append(f"<{node.kind}:{':'.join(node.items)}> removed: load it in the target tool "
-                              "(NovelAI has none; ComfyUI: a LoraLoader node).")
+                losses.append(_note("extra_network", network=f"{node.kind}:{':'.join(node.items)}"))
             elif isinstance(node, Emphasis):
                 multiplier = node.multiplier
                 work.extend((child, weight * multiplier) for child in reversed(node.children))
             elif isinstance(node, Edit):
-                losses.append(f"prompt editing [..:..:{node.when}] is A1111-only; kept the final text.")
+                losses.append(_note("prompt_editing", when=node.when))
                 work.extend((child, weight) for child in reversed(node.after))
             elif isinstance(node, Alternate):
-                losses.append("alternation [a|b] is A1111-only; kept the first option.")
+                losses.append(_note("alternation"))
                 work.extend((child, weight) for child in reversed(node.options[0]))
     return fragments
 
@@ -98,7 +142,7 @@ def _a1111_fragments(result, losses: list[str]) -> list:
 _NAI_TOKEN = re.compile(r"(-?\d+(?:\.\d+)?)::|::|[{}\[\]]|[^{}\[\]:\d-]+|.", re.S)
 
 
-def _nai_fragments(text: str, *, numeric: bool, warnings: list[str]) -> list:
+def _nai_fragments(text: str, *, numeric: bool, warnings: list[Note]) -> list:
     fragments: list = []
     stack: list[tuple[str, float, int]] = []  # (kind, multiplier, position)
     weight = 1.0
@@ -116,7 +160,7 @@ def _nai_fragments(text: str, *, numeric: bool, warnings: list[str]) -> list:
                     if kind == "num":
                         break
             else:
-                warnings.append(f"stray '::' at {m.start()} kept as text.")
+                warnings.append(_note("stray_colons", position=m.start()))
                 fragments.append((token, weight))
         elif token in "{[" and len(token) == 1:
             mult = NAI_STEP if token == "{" else 1 / NAI_STEP
@@ -127,13 +171,13 @@ def _nai_fragments(text: str, *, numeric: bool, warnings: list[str]) -> list:
             if stack and stack[-1][0] == opener:
                 weight /= stack.pop()[1]
             else:
-                warnings.append(f"unbalanced {token!r} at {m.start()} kept as text.")
+                warnings.append(_note("unbalanced", token=repr(token), position=m.start()))
                 fragments.append((token, weight))
         else:
             fragments.append((token, weight))
     for kind, _, position in stack:
         if kind != "num":
-            warnings.append(f"unclosed {kind!r} at {position}: applied to the end of the prompt.")
+            warnings.append(_note("unclosed", token=repr(kind), position=position))
     return fragments
 
 
@@ -179,22 +223,22 @@ def _write_a1111(fragments, losses, warnings) -> str:
     return _weighted(_runs(fragments), wrap, lambda v: render(Text(v, 0, 0)), sep=" BREAK ")
 
 
-def _nai_plain(value: str, warnings: list[str]) -> str:
+def _nai_plain(value: str, warnings: list[Note]) -> str:
     if any(ch in value for ch in "{}[]"):
-        warnings.append("literal { } [ ] cannot be escaped in NovelAI and will read as emphasis.")
+        warnings.append(_note("nai_literal_brackets"))
     return value
 
 
 def _write_nai3(fragments, losses, warnings) -> str:
     def wrap(core: str, weight: float) -> str:
         if weight <= 0:
-            losses.append(f"weight {format_weight(weight)} on {core!r} cannot be written with braces; dropped.")
+            losses.append(_note("weight_dropped", weight=format_weight(weight), text=repr(core)))
             return _nai_plain(core, warnings)
         count = round(math.log(weight) / math.log(NAI_STEP))
         actual = NAI_STEP ** count
         if abs(actual - weight) > 0.005:
-            losses.append(f"weight {format_weight(weight)} on {core!r} became {abs(count)} "
-                          f"{'{}' if count > 0 else '[]'} = {format_weight(actual)}.")
+            losses.append(_note("weight_rounded", weight=format_weight(weight), text=repr(core), count=abs(count),
+                                brackets="{}" if count > 0 else "[]", actual=format_weight(actual)))
         if count == 0:
             return _nai_plain(core, warnings)
         opener, closer = ("{", "}") if count > 0 else ("[", "]")
@@ -216,10 +260,7 @@ _COMFY_ESCAPE = re.compile(r"([\\()])")
 def _write_comfy(fragments, losses, warnings) -> str:
     runs = _runs(fragments)
     if any(run is not _BREAK_MARK and not math.isclose(run[1], 1.0, rel_tol=1e-9) for run in runs):
-        warnings.append(
-            "ComfyUI applies weights as empty + (token - empty) * w without restoring the mean "
-            "(A1111 restores it), so the same numbers act differently; lower strong weights or "
-            "use an A1111-style weighting node.")
+        warnings.append(_note("comfy_weights"))
 
     def escape(value: str) -> str:
         return _COMFY_ESCAPE.sub(r"\\\1", value)

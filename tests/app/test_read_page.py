@@ -71,8 +71,8 @@ def test_oversized_upload_is_refused_before_reading():
         raise AssertionError("a too-big file must not be read")
 
     upload = SimpleNamespace(name="huge.png", size=100 * 1024 * 1024, getvalue=boom)
-    message = read_upload(upload, "en")
-    assert isinstance(message, str) and "100 MB" in message and f"{MAX_IMAGE_MB} MB" in message
+    message = read_upload(upload, "en").message
+    assert "100 MB" in message and f"{MAX_IMAGE_MB} MB" in message
 
 
 def test_upload_limit_matches_server_config():

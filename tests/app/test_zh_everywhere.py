@@ -40,14 +40,43 @@ def _widget_texts(at) -> list[str]:
     return parts
 
 
+def _english_details(at) -> set[str]:
+    """Lines of the "Details (English)" expanders: the exception's own English, shown on purpose below the
+    translated sentence (show_error, the Read page's unreadable uploads)."""
+    from promptlab.i18n import LANGUAGES, t
+
+    labels = {t("app.error.details", lang) for lang in LANGUAGES}
+    return {line for exp in at.expander if exp.label in labels for c in exp.code for line in str(c.value).split("\n")}
+
+
+# An English sentence: five or more words in a row (prompts, tag names and A1111 keys are not in these states'
+# messages: the states below use prompts of single tags).
+ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?:['’]?[A-Za-z]+)?(?: [A-Za-z]+(?:['’][A-Za-z]+)?){4,}\b")
+VERBATIM = ("Stable Diffusion", "Hugging Face")   # product names users know in English
+
+
 def leaks(at) -> list[str]:
-    rendered = _widget_texts(at)
+    details = _english_details(at)
+    rendered = [text for text in _widget_texts(at) if text not in details]
     fragments = _english_only_fragments()
     found = []
     for text in rendered:
         for piece, key in fragments.items():
             if piece in text:
                 found.append(f"{key}: {piece!r} in {text[:120]!r}")
+    return found
+
+
+def english_sentences(at) -> list[str]:
+    """English left over in the Chinese UI that is no catalogue text: library notes, reader details, exceptions."""
+    details = _english_details(at)
+    found = []
+    for text in _widget_texts(at):
+        if text in details:
+            continue
+        for name in VERBATIM:
+            text = text.replace(name, "")
+        found += [m.group(0) for m in ENGLISH_SENTENCE.finditer(text)]
     return found
 
 
@@ -64,12 +93,69 @@ STATES = [
 ]
 
 
+def _convert_nai_prompt(at) -> None:
+    """Convert with a NovelAI prompt whose conversion writes notes (an unbalanced brace, ComfyUI's weights)."""
+    at.selectbox(key="build.convert.src").set_value("nai3")
+    at.selectbox(key="build.convert.dst").set_value("comfy")
+    at.run()
+    at.button(key="build.convert.go").click().run()
+
+
+def _upload_text_file(at) -> None:
+    at.file_uploader(key="read.files").set_value(("notes.txt", b"hello, not an image", "text/plain"))
+    at.run()
+
+
+def _download_tagger(at) -> None:
+    at.button(key="interrogate.img.download").click().run()
+
+
+# (id, page file, session state, what the user does) — the states whose text comes from library code
+ACTIONS = [
+    ("build-convert-notes", _page("build"), {"build.prompt": "{{masterpiece}}, 1girl, [blurry]}, <lora:x:1>"},
+     _convert_nai_prompt),
+    ("build-syntax-warnings", _page("build"), {"build.prompt": "(1girl:abc), smile)"}, None),
+    ("read-not-an-image", _page("read"), {}, _upload_text_file),
+    ("read-tagger-download-offline", _page("read"), {}, _download_tagger),
+]
+
+
 @pytest.mark.parametrize(("page", "state"), [(p, s) for _i, p, s in STATES], ids=[i for i, _p, _s in STATES])
 def test_page_in_chinese_shows_no_english_catalogue_text(app_test, page, state):
     at = app_test(page, lang="zh", **{k.replace(".", "__"): v for k, v in state.items()})
     at.run()
     assert not at.exception, at.exception
     assert leaks(at) == []
+    assert english_sentences(at) == []
+
+
+def _run_action(app_test, page, state, action, lang):
+    from promptlab.i18n import t
+
+    if page == _page("build"):
+        state = {**state, "build.tab": t("build.tab.convert", lang)}
+    at = app_test(page, lang=lang, **{k.replace(".", "__"): v for k, v in state.items()})
+    at.run()
+    if action is not None:
+        action(at)
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize(("page", "state", "action"), [(p, s, a) for _i, p, s, a in ACTIONS],
+                         ids=[i for i, *_ in ACTIONS])
+def test_library_notes_and_errors_in_chinese_are_chinese(app_test, page, state, action):
+    at = _run_action(app_test, page, state, action, "zh")
+    assert leaks(at) == []
+    assert english_sentences(at) == []
+
+
+@pytest.mark.parametrize(("page", "state", "action"), [(p, s, a) for _i, p, s, a in ACTIONS],
+                         ids=[i for i, *_ in ACTIONS])
+def test_the_same_states_in_english_show_the_english_the_checker_looks_for(app_test, page, state, action):
+    """The checks above can fail: each state shows library English when the UI is English."""
+    at = _run_action(app_test, page, state, action, "en")
+    assert leaks(at) or english_sentences(at)
 
 
 def test_the_checker_finds_an_english_leak(app_test):
