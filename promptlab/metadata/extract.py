@@ -63,7 +63,7 @@ def extract(stream: BinaryIO) -> Extracted:
     head = stream.read(12)
     stream.seek(0)
     if head.startswith(_PNG_SIGNATURE):
-        return _png(stream)
+        return _png(_PositionalReader(stream))
     if head.startswith(b"\xff\xd8"):
         return _jpeg(stream)
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
@@ -107,16 +107,18 @@ def _read_capped(stream: BinaryIO, length: int, what: str, warnings: list[str]) 
 # The first read: IHDR and the text chunks most tools write before IDAT fit in it; what lies past it
 # is reached by chunk headers alone (one small positional read per chunk, image data never read).
 _PNG_FIRST_READ = 16 * 1024
+PNG_HEAD_BYTES = _PNG_FIRST_READ  # what extract_png_fd wants as its head
 _PNG_WANTED = frozenset((b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"IHDR"))
+_CHUNK_HEADER = struct.Struct(">I4s")
 
 
 class _PositionalReader:
     """``read_at(offset, n)``: ``os.pread`` on a real file (no seek, no 8 KiB buffer refill per
     chunk header), slicing for in-memory bytes, seek+read for any other stream."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO | None = None, fd: int | None = None) -> None:
         self._stream = stream
-        self._fd: int | None = None
+        self._fd = fd
         self._memory: bytes | None = None
         if isinstance(stream, io.BytesIO):
             self._memory = stream.getvalue()
@@ -132,34 +134,51 @@ class _PositionalReader:
         return self._stream.read(n)
 
 
-def _png(stream: BinaryIO) -> Extracted:
-    src = _PositionalReader(stream)
-    block = src.read_at(0, _PNG_FIRST_READ)
+def is_png(head: bytes) -> bool:
+    return head.startswith(_PNG_SIGNATURE)
+
+
+def extract_png_fd(fd: int, head: bytes) -> Extracted:
+    """``extract`` for a PNG open as a POSIX file descriptor (``os.pread`` exists) whose first
+    ``PNG_HEAD_BYTES`` bytes (or all of it, when shorter) are ``head``: no file object is built,
+    which is a third of the time of reading an A1111 PNG."""
+    return _png(_PositionalReader(fd=fd), head)
+
+
+def _png(src: _PositionalReader, block: bytes | None = None) -> Extracted:
+    if block is None:
+        block = src.read_at(0, _PNG_FIRST_READ)
     items: list[TextItem] = []
     warnings: list[str] = []
     width = height = None
     has_alpha = False
     seen_iend = False
     pos = 8
+    in_block = len(block) - 8
     while True:
-        header = block[pos:pos + 8] if pos + 8 <= len(block) else src.read_at(pos, 8)
-        if len(header) < 8:
-            break
-        length, ctype = struct.unpack(">I4s", header)
+        if pos <= in_block:
+            length, ctype = _CHUNK_HEADER.unpack_from(block, pos)
+        else:
+            header = src.read_at(pos, 8)
+            if len(header) < 8:
+                break
+            length, ctype = _CHUNK_HEADER.unpack(header)
+        if ctype == b"IDAT":  # the image data (most chunks of a file): hop over it, headers only
+            pos += length + 12
+            continue
         if ctype == b"IEND":
             seen_iend = True
             break
         start = pos + 8
         pos = start + length + 4  # data and CRC
         if ctype in _PNG_WANTED:
-            name = ctype.decode("latin-1")
             n = min(length, MAX_TEXT_BYTES)
             data = block[start:start + n] if start + n <= len(block) else src.read_at(start, n)
             if length > MAX_TEXT_BYTES:
-                warnings.append(f"PNG {name} chunk is {length / 2**20:.1f} MiB; only the first "
+                warnings.append(f"PNG {ctype.decode('latin-1')} chunk is {length / 2**20:.1f} MiB; only the first "
                                 f"{MAX_TEXT_BYTES // 2**20} MiB were read")
             if len(data) < n:
-                warnings.append(f"PNG {name} chunk is truncated (file ends inside it)")
+                warnings.append(f"PNG {ctype.decode('latin-1')} chunk is truncated (file ends inside it)")
             if ctype == b"IHDR":
                 if len(data) >= 13:
                     width, height, _depth, colour = struct.unpack(">IIBB", data[:10])
@@ -185,7 +204,8 @@ def _png_text(ctype: bytes, data: bytes, warnings: list[str]) -> TextItem | None
         warnings.append(f"PNG {ctype.decode()} chunk has no keyword separator; skipped")
         return None
     key = keyword.decode("latin-1")
-    where = f"PNG {ctype.decode()}[{key}]"
+    name = ctype.decode("latin-1")
+    where = f"PNG {name}[{key}]"
     if ctype == b"tEXt":
         text = _decode_text(rest)
     elif ctype == b"zTXt":
@@ -200,7 +220,7 @@ def _png_text(ctype: bytes, data: bytes, warnings: list[str]) -> TextItem | None
         if compressed:
             body = _inflate(body, where, warnings)
         text = body.decode("utf-8", errors="replace")
-    location = f"png:{ctype.decode()}[{key}]"
+    location = f"png:{name}[{key}]"
     return TextItem("xmp" if key == "XML:com.adobe.xmp" else key, text, location)
 
 

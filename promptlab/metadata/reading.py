@@ -3,13 +3,23 @@ payload, and put everything into one ``ImageMetadata``. Never raises on a bad im
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ContextManager
 
 from promptlab.errors import PromptlabError
-from promptlab.metadata.extract import Extracted, NotAnImageError, TextItem, extract
+from promptlab.metadata.extract import (
+    PNG_HEAD_BYTES,
+    Extracted,
+    NotAnImageError,
+    TextItem,
+    extract,
+    extract_png_fd,
+    is_png,
+)
 from promptlab.metadata.model import ImageMetadata, ReaderResult
 
 
@@ -25,20 +35,58 @@ def read(source: str | os.PathLike[str] | bytes | bytearray | memoryview | Binar
     if stealth not in ("auto", "always", "never"):
         raise ValueError(f"stealth must be 'auto', 'always' or 'never', not {stealth!r}")
     name = _source_name(source)
+    if isinstance(source, (str, os.PathLike)) and hasattr(os, "pread"):
+        return _read_path(name, source, stealth, convert_nai)
     try:
         stream, owned = _open(source)
     except OSError as exc:
         return ImageMetadata(name, error=f"cannot open file: {exc.strerror or exc}")
     try:
         return _read_stream(name, stream, stealth, convert_nai)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, MemoryError,
-            OSError, EOFError, SyntaxError) as exc:
-        # A file shape nobody foresaw must not take down a batch of 10,000: report it on this file.
-        return ImageMetadata(name, error=f"could not read this file ({type(exc).__name__}: {exc}); "
-                             "please report it with the file attached")
+    except _UNFORESEEN as exc:
+        return _unforeseen(name, exc)
     finally:
         if owned:
             stream.close()
+
+
+# A file shape nobody foresaw must not take down a batch of 10,000: it is reported on that file.
+_UNFORESEEN = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, MemoryError,
+               OSError, EOFError, SyntaxError)
+
+
+def _unforeseen(name: str, exc: BaseException) -> ImageMetadata:
+    return ImageMetadata(name, error=f"could not read this file ({type(exc).__name__}: {exc}); "
+                         "please report it with the file attached")
+
+
+def _read_path(name: str, path: str | os.PathLike[str], stealth: str, convert_nai: bool) -> ImageMetadata:
+    """A file where ``os.pread`` exists: a PNG is walked on the bare descriptor (building a file
+    object costs as much as the whole chunk walk); other containers and pixel decoding get a
+    file object as before."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        return ImageMetadata(name, error=f"cannot open file: {exc.strerror or exc}")
+    try:
+        try:
+            head = os.pread(fd, PNG_HEAD_BYTES, 0)
+        except IsADirectoryError as exc:  # open() refuses a folder at once, os.open only on reading
+            return ImageMetadata(name, error=f"cannot open file: {exc.strerror or exc}")
+        if not is_png(head):
+            with open(path, "rb") as stream:
+                return _read_stream(name, stream, stealth, convert_nai)
+        try:
+            extracted = extract_png_fd(fd, head)
+        except OSError as exc:
+            return ImageMetadata(name, error=f"cannot read file: {exc}")
+        # Pixels (rarely wanted) are decoded from a file object opened as before, so that what
+        # Pillow says about the file names it.
+        return _read_extracted(name, extracted, lambda: open(path, "rb"), stealth, convert_nai)
+    except _UNFORESEEN as exc:
+        return _unforeseen(name, exc)
+    finally:
+        os.close(fd)
 
 
 def _source_name(source: Any) -> str:
@@ -62,14 +110,20 @@ def _open(source: Any) -> tuple[BinaryIO, bool]:
 
 
 def _read_stream(name: str, stream: BinaryIO, stealth: str, convert_nai: bool) -> ImageMetadata:
-    from promptlab.metadata.readers import run_readers
-
     try:
         extracted = extract(stream)
     except NotAnImageError as exc:
         return ImageMetadata(name, error=str(exc))
     except OSError as exc:
         return ImageMetadata(name, error=f"cannot read file: {exc}")
+    return _read_extracted(name, extracted, lambda: contextlib.nullcontext(stream), stealth, convert_nai)
+
+
+def _read_extracted(name: str, extracted: Extracted, pixels: Callable[[], ContextManager[BinaryIO]], stealth: str,
+                    convert_nai: bool) -> ImageMetadata:
+    """Ask the readers; decode pixels (``pixels()`` gives the stream) only when a stealth payload is wanted."""
+    from promptlab.metadata.readers import run_readers
+
     warnings = list(extracted.warnings)
     result, reader_warnings = run_readers(extracted)
     warnings += reader_warnings
@@ -79,7 +133,8 @@ def _read_stream(name: str, stream: BinaryIO, stealth: str, convert_nai: bool) -
     if wants_stealth and extracted.container in ("PNG", "WebP"):
         from promptlab.metadata.stealth import read_stealth
 
-        payload = read_stealth(stream, extracted, rgb=stealth == "always", warnings=warnings)
+        with pixels() as stream:
+            payload = read_stealth(stream, extracted, rgb=stealth == "always", warnings=warnings)
         if payload is not None:
             stealth_result, more = _read_payload(payload.text, payload.signature, extracted)
             warnings += more
