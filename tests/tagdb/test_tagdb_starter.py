@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import csv
+import re
 
 import pytest
 
@@ -105,3 +107,50 @@ def test_sd_vocabulary_words_are_not_danbooru_tags(shared_dir):
         danbooru.add(fields[0])
         danbooru.update(a for a in (fields[3] if len(fields) > 3 else "").split(",") if a)
     assert sorted(r["name"] for r in sd_vocab_rows() if r["name"] in danbooru) == []
+
+
+def test_most_characters_and_copyrights_have_chinese_names():
+    from tagdb.starter_build import name_rows
+
+    rows = name_rows()
+    for category, top in ((4, 1000), (3, 300)):
+        ranked = sorted((r for r in rows if r["category"] == category), key=lambda r: -r["posts"])
+        assert sum(bool(r["zh"]) for r in ranked[:top]) >= 0.95 * top, category
+        assert sum(bool(r["zh"]) for r in ranked) >= 0.85 * len(ranked), category
+    assert all(re.search(r"[\u3400-\u9fff]", r["zh"]) for r in rows if r["zh"])
+
+
+def _loose(name: str) -> str:
+    """A name without its work in brackets, middle dots and spaces, for comparing two writers' names."""
+    return re.sub(r"[（(][^）)]*[）)]", "", name).translate({ord(c): None for c in "·・ "}).lower()
+
+
+def test_character_names_agree_with_a_community_list(shared_dir):
+    """Our names are our own writing; a community character list (中文名（作品）,tag with spaces) checks them.
+    Most disagreements there are its errors or other transliterations, so the floor is 80 %, not 100 %."""
+    from tagdb.starter_build import name_rows
+
+    path = shared_dir / "data/zh/aaalice233_wai_characters_zh_en.csv"
+    if not path.exists():
+        pytest.skip("community character list absent")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        ref = {row[1].strip().replace(" ", "_"): row[0].strip() for row in csv.reader(fh) if len(row) >= 2}
+    ours = {r["name"]: r["zh"] for r in name_rows() if r["zh"] and r["category"] == 4}
+    both = [n for n in ours if n in ref]
+
+    def agrees(name: str) -> bool:
+        theirs = _loose(ref[name])
+        return any(a and (a in theirs or theirs in a) for a in map(_loose, ours[name].split("|")))
+
+    assert len(both) >= 1500
+    assert sum(map(agrees, both)) >= 0.8 * len(both)
+    for name in ("hatsune_miku", "hakurei_reimu", "kirisame_marisa", "frieren", "ganyu_(genshin_impact)"):
+        assert agrees(name), (name, ours[name], ref[name])
+
+
+@pytest.mark.parametrize("query, name", [
+    ("鸣人", "uzumaki_naruto"), ("芙莉莲", "frieren"), ("崩坏：星穹铁道", "honkai:_star_rail"),
+    ("赛马娘", "umamusume"), ("碧蓝航线", "azur_lane"), ("紫竹", "volo_(pokemon)"),
+], ids=lambda v: v)
+def test_starter_finds_more_chinese_names(starter_db, query, name):
+    assert name in [h.tag.name for h in tagdb.open_db(starter_db).search(query, limit=5)]
