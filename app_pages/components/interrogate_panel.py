@@ -103,6 +103,8 @@ def _load(name: str, lang: str):
     finally:
         if bar:
             bar[0].empty()
+    if bar:   # say where the files went: the user's A1111 models folder, reused by A1111's own tagger extension
+        st.success(t("firsthour.tagger.downloaded", lang, name=label or folder.name, folder=folder))
     if warning:
         st.warning(warning)
     return tagger
@@ -172,7 +174,9 @@ def _images_tab(lang: str) -> None:
                               format_func=lambda f: f"{f} — {CLIP_FOR_FAMILY[f]}")
         caption_model = c3.selectbox(t("interrogate.caption_model", lang), CAPTION_MODELS, index=1,
                                      key=K + "clip.caption")
-        st.caption(t("interrogate.clip_note", lang))
+        from promptlab.backend.download import hub_endpoint
+
+        st.caption(t("interrogate.clip_note", lang) + " " + t("firsthour.tagger.mirror", lang, endpoint=hub_endpoint()))
     if st.button(t("interrogate.run", lang), key=K + "run", type="primary"):
         if not uploads:
             st.warning(t("interrogate.no_images", lang))

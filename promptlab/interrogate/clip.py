@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from promptlab.errors import InvalidInputError, ModelNotFoundError, missing_dependency
+from promptlab.errors import InvalidInputError, ModelNotFoundError, missing_dependency, with_ui_text
 from promptlab.interrogate.images import ImageSource, load_image, on_white
 from promptlab.paths import user_home
 
@@ -104,6 +104,31 @@ def _cached(repo: str, filenames: Sequence[str]) -> bool:
     return any(isinstance(try_to_load_from_cache(repo, f), str) for f in filenames)
 
 
+def _hub_repos(settings: ClipSettings, *, caption: bool = True) -> list[str]:
+    """The hub repositories the interrogator downloads: open_clip's weights and the caption model."""
+    from open_clip.pretrained import get_pretrained_cfg
+
+    arch, tag = settings.clip_model.split("/")
+    repos = [(get_pretrained_cfg(arch, tag).get("hf_hub") or "").rstrip("/") or settings.clip_model]
+    if caption and settings.caption_model:
+        from clip_interrogator.clip_interrogator import CAPTION_MODELS as captions
+
+        repos.append(captions[settings.caption_model])
+    return repos
+
+
+def _not_downloaded(message: str, repos: Sequence[str]) -> ModelNotFoundError:
+    """The error for weights that are not here and cannot be fetched, with the UI's sentence (which repos,
+    from where, the mirror, the cache folder to fill from another machine)."""
+    from huggingface_hub import constants
+
+    from promptlab.backend.download import hub_endpoint
+    from promptlab.interrogate.fetch import MIRROR_EXAMPLE
+
+    return with_ui_text(ModelNotFoundError(message), "firsthour.clip.not_downloaded", repos=", ".join(repos),
+                        endpoint=hub_endpoint(), mirror=MIRROR_EXAMPLE, cache=constants.HF_HUB_CACHE)
+
+
 def check_weights(settings: ClipSettings, *, check_caption: bool = True) -> None:
     """Fail fast, before building a multi-GB model, on unknown names and on weights missing offline."""
     import open_clip
@@ -120,13 +145,14 @@ def check_weights(settings: ClipSettings, *, check_caption: bool = True) -> None
     hint = "Run once online so the weights land in the Hugging Face cache (HF_HUB_OFFLINE is set)."
     repo = (cfg.get("hf_hub") or "").rstrip("/")
     if repo and not _cached(repo, ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")):
-        raise ModelNotFoundError(f"CLIP weights for {settings.clip_model} ({repo}) are not downloaded. {hint}")
+        raise _not_downloaded(f"CLIP weights for {settings.clip_model} ({repo}) are not downloaded. {hint}", [repo])
     if check_caption and settings.caption_model:
         from clip_interrogator.clip_interrogator import CAPTION_MODELS as repos
 
         if not _cached(repos[settings.caption_model], ("config.json",)):
-            raise ModelNotFoundError(
-                f"Caption model {settings.caption_model} ({repos[settings.caption_model]}) is not downloaded. {hint}")
+            raise _not_downloaded(
+                f"Caption model {settings.caption_model} ({repos[settings.caption_model]}) is not downloaded. {hint}",
+                [repos[settings.caption_model]])
 
 
 def _imports():
@@ -173,10 +199,13 @@ class ClipInterrogator:
         except (ImportError, InvalidInputError):
             raise
         except Exception as exc:  # open_clip / transformers / hub raise many unrelated types
-            raise ModelNotFoundError(
+            from promptlab.backend.download import hub_endpoint
+
+            raise _not_downloaded(
                 f"Could not load CLIP {settings.clip_model} / caption model {settings.caption_model}: "
-                f"{type(exc).__name__}: {exc}. The weights download from Hugging Face on first use; offline, "
-                "run once with internet access so they land in the Hugging Face cache."
+                f"{type(exc).__name__}: {exc}. The weights download from {hub_endpoint()} on first use; offline, "
+                "run once with internet access (or with HF_ENDPOINT set to a mirror you can reach) so they land "
+                "in the Hugging Face cache.", _hub_repos(settings, caption=caption_model is None),
             ) from exc
         self._tokenize = self._engine.tokenize
         names = ("artists", "flavors", "mediums", "movements", "trendings", "negative")

@@ -110,6 +110,20 @@ def _download_tagger(at) -> None:
     at.button(key="interrogate.img.download").click().run()
 
 
+def _clip_offline(at) -> None:
+    """CLIP interrogation with no weights downloaded (HF_HUB_OFFLINE is set in tests)."""
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(png, format="PNG")
+    at.file_uploader(key="read.files").set_value(("red.png", png.getvalue(), "image/png"))
+    at.run()
+    at.radio(key="interrogate.engine").set_value("clip").run()
+    at.button(key="interrogate.run").click().run()
+
+
 # (id, page file, session state, what the user does) — the states whose text comes from library code
 ACTIONS = [
     ("build-convert-notes", _page("build"), {"build.prompt": "{{masterpiece}}, 1girl, [blurry]}, <lora:x:1>"},
@@ -117,6 +131,7 @@ ACTIONS = [
     ("build-syntax-warnings", _page("build"), {"build.prompt": "(1girl:abc), smile)"}, None),
     ("read-not-an-image", _page("read"), {}, _upload_text_file),
     ("read-tagger-download-offline", _page("read"), {}, _download_tagger),
+    ("read-clip-offline", _page("read"), {}, _clip_offline),
 ]
 
 

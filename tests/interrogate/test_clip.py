@@ -162,3 +162,23 @@ def test_cli_clip_json(parts, terms, tmp_path, monkeypatch, capsys):
     assert main(["interrogate", str(tmp_path / "bad.png"), str(tmp_path / "r.png"), "--clip", "fast", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert "error" in out[0] and out[1]["prompt"]
+
+
+@pytest.mark.parametrize("caption", [None, "blip-large"], ids=["clip-weights", "caption-model"])
+def test_offline_weights_error_is_translated_with_repos_mirror_and_cache(monkeypatch, caption):
+    from huggingface_hub import constants
+
+    from promptlab.i18n import t
+    from promptlab.interrogate.clip import check_weights
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_ENDPOINT", "https://hf-mirror.com")
+    monkeypatch.setattr("promptlab.interrogate.clip._cached", lambda repo, files: caption is not None and "clip" in repo)
+    with pytest.raises(ModelNotFoundError) as info:
+        check_weights(ClipSettings(clip_model="ViT-L-14/openai", caption_model=caption))
+    exc = info.value
+    repo = "Salesforce/blip-image-captioning-large" if caption else "timm/vit_large_patch14_clip_224.openai"
+    for lang in ("en", "zh"):
+        text = t(exc.ui_key, lang, **exc.ui_params)
+        assert repo in text and "https://hf-mirror.com" in text and constants.HF_HUB_CACHE in text
+    assert "无法联网" in t(exc.ui_key, "zh", **exc.ui_params)
