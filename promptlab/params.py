@@ -223,16 +223,11 @@ _A1111_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)
 _KEY_RUN = re.compile(r"[\w \-/]+")
 _WORD = re.compile(r"\w")
 _PARAM_VALUE = re.compile(r'\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
-# `key: value,` whose value does not open a quote or JSON: what _KEY_RE + _read_value give, in one
-# match (the gallery reads 100,000 infotexts; tests/metadata/test_infotext_fast_path.py pins the equivalence).
-_PLAIN_PAIR_RE = re.compile(r'\s*(\w[\w \-/]+):\s*((?:[^,"{\[\s][^,]*)?)(?:,|$)')
-# A plain pair (as _PLAIN_PAIR_RE) or a quoted one (`"..."` then a comma or the end, as _read_value
-# takes it). From a given position at most one match exists (the key is the whole run before the
-# colon, hence possessive), so a line made only of these, checked by one atomic fullmatch (linear:
-# no backtracking into pairs already matched), is split by findall exactly as the loop would.
-_PAIR = r'\s*(\w[\w \-/]++):\s*(?:((?:[^,"{\[\s][^,]*)?)|("(?:\\.|[^\\"])+")[ \t]*)(?:,|$)'
-_PAIR_RE = re.compile(_PAIR)
-_PAIRS_LINE_RE = re.compile(f"(?>{_PAIR})*")
+# One `key: value,` item whose value is plain (opens no quote or JSON) or quoted (`"..."` followed by
+# a comma or the end), in one match: what _KEY_RE + _read_value give for it (the gallery reads
+# 100,000 infotexts; tests/metadata/test_infotext_fast_path.py and test_infotext_differential.py
+# pin the equivalence). Anything else (JSON, bare items, a quote followed by more text) takes them.
+_PAIR_RE = re.compile(r'\s*(\w[\w \-/]+):\s*(?:((?:[^,"{\[\s][^,]*)?)|("(?:\\.|[^\\"])+")[ \t]*)(?:,|$)')
 _JSON = json.JSONDecoder()
 
 
@@ -256,16 +251,28 @@ def parse_infotext(text: str) -> tuple[GenerationParams, tuple[str, ...]]:
         spec = _BY_KEY.get(key)
         if spec is None:
             extra.append((key, value))
-        elif spec[1] == "str":  # what _convert gives a text field, without the call
-            values[spec[0]] = value
+            continue
+        # What _convert gives, without building a dict per value for the common kinds.
+        names, kind = spec
+        if kind == "str":
+            values[names] = value
+            continue
+        if kind == "int" or kind == "float":
+            try:
+                number = int(value.strip()) if kind == "int" else float(value.strip())
+            except ValueError:
+                number = None
+            if number is not None and (kind == "int" or math.isfinite(number)):
+                values[names] = number
+                continue
         else:
             converted = _convert(spec, value)
-            if converted is None:
-                warnings.append(f"infotext: {key}: {value!r} is not a valid {spec[1]}; kept in extra")
-                extra.append((key, value))
-            else:
+            if converted is not None:
                 values.update(converted)
-    order = tuple(key for key, _ in pairs) if pairs else ()
+                continue
+        warnings.append(f"infotext: {key}: {value!r} is not a valid {kind}; kept in extra")
+        extra.append((key, value))
+    order = tuple([key for key, _ in pairs]) if pairs else ()
     return _new_params(values, tuple(extra), order), tuple(warnings)
 
 
@@ -387,17 +394,14 @@ def _scan_parameter_line(line: str) -> list[tuple[str, str]] | None:
     """Split ``key: value, key: value`` into pairs; None when the line is not a parameter line."""
     if line.lstrip().startswith(_NEGATIVE):
         return None
-    if _PAIRS_LINE_RE.fullmatch(line) is not None:
-        # Every item is a plain or a quoted pair: each has one way to match, so findall splits
-        # the line as the loop below would, in one pass of C.
-        return [(key, _unquote(quoted) if quoted else plain.rstrip()) for key, plain, quoted in _PAIR_RE.findall(line)]
     pairs: list[tuple[str, str]] = []
     pos = 0
     while pos < len(line):
-        plain = _PLAIN_PAIR_RE.match(line, pos)
-        if plain is not None:  # the common `key: value` without quotes or JSON, in one match
-            pairs.append((plain.group(1), plain.group(2).rstrip()))
-            pos = plain.end()
+        pair = _PAIR_RE.match(line, pos)
+        if pair is not None:  # the common plain or quoted item, in one match
+            key, plain, quoted = pair.groups()
+            pairs.append((key, plain.rstrip() if quoted is None else _unquote(quoted)))
+            pos = pair.end()
             continue
         m = _KEY_RE.match(line, pos)
         if m is None:  # a bare item: A1111 writes `k` alone when k == v
