@@ -36,7 +36,7 @@ def read(source: str | os.PathLike[str] | bytes | bytearray | memoryview | Binar
         raise ValueError(f"stealth must be 'auto', 'always' or 'never', not {stealth!r}")
     name = _source_name(source)
     if isinstance(source, (str, os.PathLike)) and hasattr(os, "pread"):
-        return _read_path(name, source, stealth, convert_nai)
+        return _read_path(name, name, stealth, convert_nai)
     try:
         stream, owned = _open(source)
     except OSError as exc:

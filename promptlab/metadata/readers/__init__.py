@@ -63,7 +63,7 @@ def run_readers(extracted: Extracted) -> tuple[ReaderResult | None, list[str]]:
     keys = {item.key for item in extracted.items}
     warnings: list[str] = []
     for reader in READERS:
-        if not keys.intersection(reader.triggers):
+        if keys.isdisjoint(reader.triggers):
             continue
         try:
             result = reader.read(extracted)

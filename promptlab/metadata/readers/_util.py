@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from promptlab.metadata.extract import Extracted, TextItem
 
 
+# What load_json's strip() then strip("\x00") would leave first, when that is { or [ (checked
+# without copying the text: several readers ask about every infotext).
+_JSON_START = re.compile(r"\s*\x00*[{\[]")
+
+
 def load_json(text: str | None) -> Any:
     """JSON, or None when ``text`` is not JSON (readers then decline instead of failing)."""
-    if not text:
+    if not text or _JSON_START.match(text) is None:
         return None
     text = text.strip().strip("\x00")
     if not text or text[0] not in "{[":

@@ -17,6 +17,7 @@ from promptlab.params import GenerationParams, parse_infotext
 TRIGGERS = ("parameters", "exif:UserComment", "jpeg:COM")
 
 _FORGE_VERSION = re.compile(r"^f(\d+)\.\d+\.\d+")
+_SIZE = re.compile(r"(\d+)x(\d+)")
 
 
 def read(extracted: Extracted) -> ReaderResult | None:
@@ -76,7 +77,7 @@ def _normalise_variants(params: GenerationParams, extras: dict[str, str]) -> Gen
             changes["cfg_scale"] = float(extras["CFG Scale"])
         except ValueError:
             pass
-    first_pass = re.fullmatch(r"(\d+)x(\d+)", extras.get("First pass size", "").strip())
+    first_pass = _SIZE.fullmatch(extras["First pass size"].strip()) if "First pass size" in extras else None
     if first_pass and int(first_pass.group(1)) and int(first_pass.group(2)) and params.hires_resize_x is None:
         # A1111 before 1.0 wrote the final size in Size and the first pass apart; map it the way
         # A1111's restore_old_hires_fix_params does: first pass -> Size, final size -> Hires resize.
