@@ -47,6 +47,20 @@ def read_upload(upload: Any, lang: str) -> UploadProblem | tuple[str, bytes, Any
     return upload.name, data, meta
 
 
+def _metadata_warnings(warnings: Any, lang: str) -> None:
+    """What the readers skipped in a damaged file. Their notes are precise English (chunk names, offsets):
+    in English each is shown as it is; in another language one translated sentence, the notes in an expander."""
+    if not warnings:
+        return
+    if lang == "en":
+        for warning in warnings:
+            st.warning(warning)
+        return
+    st.warning(t("firsthour.read.metadata_warnings", lang, n=len(warnings)))
+    with st.expander(t("app.error.details", lang)):
+        st.code("\n".join(str(w) for w in warnings), language=None, wrap_lines=True)
+
+
 def show_problem(problem: UploadProblem, lang: str) -> None:
     st.error(problem.message)
     if problem.detail:
@@ -117,8 +131,7 @@ def show_image(i: int, name: str, data: bytes, meta: Any, lang: str, *, expanded
         c_img.caption(f"{meta.container or ''} {meta.image_width}x{meta.image_height}")
         p = meta.params
         with c_meta:
-            for warning in meta.warnings:
-                st.warning(warning)
+            _metadata_warnings(meta.warnings, lang)
             if p is None:
                 st.info(t("read.no_metadata", lang))
                 if meta.raw:

@@ -4,18 +4,18 @@ library code writes in English (prompt conversion notes, unreadable uploads), re
 STRINGS = {
     # -- tagger downloads (promptlab/interrogate/fetch.py) ------------------------------------------------
     "firsthour.tagger.mirror": {
-        "en": "Downloads come from {endpoint}. Set HF_ENDPOINT before starting promptlab to use a mirror "
-              "(e.g. https://hf-mirror.com).",
-        "zh": "下载来源：{endpoint}。如需使用镜像站，请在启动 promptlab 前设置 HF_ENDPOINT（例如 https://hf-mirror.com）。",
+        "en": "Downloads come from `{endpoint}`. Set HF_ENDPOINT before starting promptlab to use a mirror "
+              "(e.g. `https://hf-mirror.com`).",
+        "zh": "下载来源：`{endpoint}`。如需使用镜像站，请在启动 promptlab 前设置 HF_ENDPOINT（例如 `https://hf-mirror.com`）。",
     },
     "firsthour.tagger.downloading": {"en": "Downloading {name}…", "zh": "正在下载 {name}……"},
-    "firsthour.tagger.downloaded": {"en": "{name} downloaded to {folder}.", "zh": "{name} 已下载到 {folder}。"},
+    "firsthour.tagger.downloaded": {"en": "{name} downloaded to `{folder}`.", "zh": "{name} 已下载到 `{folder}`。"},
     "firsthour.tagger.download_failed": {
-        "en": "Could not download tagger {repo} from {endpoint}. Offline? Download {files} from {url} on another "
-              "machine and put them in {folder}, or set HF_ENDPOINT to a mirror you can reach (e.g. {mirror}) and "
+        "en": "Could not download tagger {repo} from `{endpoint}`. Offline? Download {files} from `{url}` on another "
+              "machine and put them in `{folder}`, or set HF_ENDPOINT to a mirror you can reach (e.g. `{mirror}`) and "
               "try again.",
-        "zh": "无法从 {endpoint} 下载反推模型 {repo}。如果无法联网：请在另一台电脑上从 {url} 下载 {files}，放到 "
-              "{folder} 文件夹中；或将 HF_ENDPOINT 设为可访问的镜像站（例如 {mirror}）后重试。",
+        "zh": "无法从 `{endpoint}` 下载反推模型 {repo}。如果无法联网：请在另一台电脑上从 `{url}` 下载 {files}，放到 "
+              "`{folder}` 文件夹中；或将 HF_ENDPOINT 设为可访问的镜像站（例如 `{mirror}`）后重试。",
     },
 
     # -- prompt conversion notes (promptlab/syntax/convert.py NOTE_TEXTS; the English is the same text) ----------
@@ -114,12 +114,16 @@ STRINGS = {
               "shortcut, an archive or a web page.",
         "zh": "{name} 不是 promptlab 能读取的图片。请上传图片文件本身（PNG、JPEG、WebP），而不是快捷方式、压缩包或网页。",
     },
+    "firsthour.read.metadata_warnings": {
+        "en": "{n} part(s) of this file's metadata could not be read and were skipped; what was readable is shown.",
+        "zh": "此文件的元数据有 {n} 处无法读取，已跳过；下面显示的是可读取的部分。",
+    },
     # -- CLIP interrogator weights (clip-interrogator fetches them through huggingface_hub) ---------------------
     "firsthour.clip.not_downloaded": {
         "en": "The CLIP interrogator's models are not downloaded: {repos}. Run it once online (several GB from "
-              "{endpoint}), or set HF_ENDPOINT to a mirror you can reach (e.g. {mirror}) and try again; offline, "
-              "copy a Hugging Face cache holding these repositories into {cache}.",
-        "zh": "CLIP 反推所需的模型尚未下载：{repos}。请联网运行一次（从 {endpoint} 下载，约数 GB），或将 HF_ENDPOINT "
-              "设为可访问的镜像站（例如 {mirror}）后重试；无法联网时，请把含有这些仓库的 Hugging Face 缓存复制到 {cache}。",
+              "`{endpoint}`), or set HF_ENDPOINT to a mirror you can reach (e.g. `{mirror}`) and try again; offline, "
+              "copy a Hugging Face cache holding these repositories into `{cache}`.",
+        "zh": "CLIP 反推所需的模型尚未下载：{repos}。请联网运行一次（从 `{endpoint}` 下载，约数 GB），或将 HF_ENDPOINT "
+              "设为可访问的镜像站（例如 `{mirror}`）后重试；无法联网时，请把含有这些仓库的 Hugging Face 缓存复制到 `{cache}`。",
     },
 }

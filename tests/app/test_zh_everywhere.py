@@ -55,9 +55,14 @@ ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{2,}(?:['’]?[A-Za-z]+)?(?: [A-Za-z]+
 VERBATIM = ("Stable Diffusion", "Hugging Face")   # product names users know in English
 
 
+def _verbatim(text: str) -> bool:
+    """An A1111 parameter line (infotext), shown as A1111 writes it: its keys stay English by design."""
+    return "Steps: " in text and "Sampler: " in text
+
+
 def leaks(at) -> list[str]:
     details = _english_details(at)
-    rendered = [text for text in _widget_texts(at) if text not in details]
+    rendered = [text for text in _widget_texts(at) if text not in details and not _verbatim(text)]
     fragments = _english_only_fragments()
     found = []
     for text in rendered:
@@ -72,7 +77,7 @@ def english_sentences(at) -> list[str]:
     details = _english_details(at)
     found = []
     for text in _widget_texts(at):
-        if text in details:
+        if text in details or _verbatim(text):
             continue
         for name in VERBATIM:
             text = text.replace(name, "")
@@ -106,6 +111,24 @@ def _upload_text_file(at) -> None:
     at.run()
 
 
+def _upload_damaged_png(at) -> None:
+    """A PNG whose metadata reads with a warning (a tEXt chunk without its keyword separator)."""
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "1girl\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 8x8")
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buf, "PNG", pnginfo=info)
+    data, chunk = buf.getvalue(), b"tEXtnokeyword"
+    damaged = data[:-12] + struct.pack(">I", 9) + chunk + struct.pack(">I", zlib.crc32(chunk)) + data[-12:]
+    at.file_uploader(key="read.files").set_value(("damaged.png", damaged, "image/png"))
+    at.run()
+
+
 def _download_tagger(at) -> None:
     at.button(key="interrogate.img.download").click().run()
 
@@ -130,6 +153,7 @@ ACTIONS = [
      _convert_nai_prompt),
     ("build-syntax-warnings", _page("build"), {"build.prompt": "(1girl:abc), smile)"}, None),
     ("read-not-an-image", _page("read"), {}, _upload_text_file),
+    ("read-damaged-metadata", _page("read"), {}, _upload_damaged_png),
     ("read-tagger-download-offline", _page("read"), {}, _download_tagger),
     ("read-clip-offline", _page("read"), {}, _clip_offline),
 ]
