@@ -182,3 +182,22 @@ def test_offline_weights_error_is_translated_with_repos_mirror_and_cache(monkeyp
         text = t(exc.ui_key, lang, **exc.ui_params)
         assert repo in text and "https://hf-mirror.com" in text and constants.HF_HUB_CACHE in text
     assert "无法联网" in t(exc.ui_key, "zh", **exc.ui_params)
+
+
+def test_unreachable_hub_while_loading_is_translated(monkeypatch, tmp_path):
+    """Without HF_HUB_OFFLINE the weights are fetched while the package builds its models; a network
+    failure there becomes the same translated message, naming both repositories."""
+    from clip_interrogator import clip_interrogator as ci
+
+    from promptlab.i18n import t
+
+    def unreachable(config):
+        raise OSError("We couldn't connect to 'https://huggingface.co' to load the files")
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(ci, "Interrogator", unreachable)
+    with pytest.raises(ModelNotFoundError, match="couldn't connect") as info:
+        load_interrogator(ClipSettings(clip_model="ViT-L-14/openai", caption_model="blip-base", device="cpu",
+                                       cache_dir=str(tmp_path)))
+    zh = t(info.value.ui_key, "zh", **info.value.ui_params)
+    assert "timm/vit_large_patch14_clip_224.openai" in zh and "Salesforce/blip-image-captioning-base" in zh
