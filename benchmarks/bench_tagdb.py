@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 import tagdb  # noqa: E402
 from tagdb.evaluate import CLASSES, derive_queries, hit_rates  # noqa: E402
+from tagdb.index import label_typed_key  # noqa: E402
 from tagdb.normalize import has_cjk, pinyin_keys, search_key  # noqa: E402
 
 LIST = "data/danbooru_lists/danbooru_2025-05-01_pt25-ia-dd.csv"
@@ -95,8 +96,9 @@ class RapidfuzzScan:
             for lang, text in table.translations.get(i, ()):
                 if lang == "zh" and has_cjk(text):
                     texts.append(text)
-                    if pinyins.get((i, text)):
-                        texts.append(pinyin_keys(pinyins[(i, text)])[0])
+                    if pinyins.get((i, text)):  # the same pinyin keys as tagdb's (瓶Miku: ping, pingmiku)
+                        full = pinyin_keys(pinyins[(i, text)])[0]
+                        texts += [full, label_typed_key(text, full)] if label_typed_key(text, full) else [full]
             for text in texts:
                 self.choices.append(search_key(text))
                 self.owners.append(i)
@@ -202,11 +204,27 @@ def run(args: argparse.Namespace, db_path: Path) -> None:
     print(f"speed ratio rapidfuzz scan / tagdb (mean): "
           f"{statistics.mean(base_ms['rapidfuzz scan']) / statistics.mean(times):.0f}x; "
           f"tagcomplete-like / tagdb: {statistics.mean(base_ms['tagcomplete-like']) / statistics.mean(times):.1f}x")
-    if args.show_misses:
-        for dq in queries:
-            if dq.wanted not in results[dq.query]:
-                got = [index.table.names[t] for t in results[dq.query]]
-                print(f"  miss {dq.kind:<8} {dq.query!r:<30} want {index.table.names[dq.wanted]:<30} got {got}")
+    if args.show_misses or args.misses:
+        print_misses(queries, results, base, index.table, beaten_only=not args.show_misses)
+
+
+def print_misses(queries, results: dict, base: dict, table, *, beaten_only: bool) -> None:
+    """Per class, the queries tagdb misses (only those a baseline hits, unless ``beaten_only`` is False),
+    with the wanted tag's Chinese labels and what tagdb and each baseline put first."""
+    names = table.names
+    print("\nmisses" + (" where a baseline hits" if beaten_only else "") + ":")
+    for kind in CLASSES:
+        rows = []
+        for dq in (q for q in queries if q.kind == kind and q.wanted not in results[q.query]):
+            hit_by = [b for b, found in base.items() if dq.wanted in found[dq.query]]
+            if beaten_only and not hit_by:
+                continue
+            labels = [text for lang, text in table.translations.get(dq.wanted, ()) if lang == "zh"][:3]
+            rows.append(f"    {dq.query!r:<28} want {names[dq.wanted]} {labels} hit by {hit_by or 'none'}\n"
+                        f"      tagdb: {[names[t] for t in results[dq.query]]}\n" + "".join(
+                            f"      {b}: {[names[t] for t in found[dq.query]]}\n" for b, found in base.items()))
+        print(f"  {kind}: {len(rows)}")
+        print("".join(rows), end="")
 
 
 def main() -> int:
@@ -215,7 +233,9 @@ def main() -> int:
     parser.add_argument("--per-class", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", type=Path, help="keep the imported database here and reuse it next time")
-    parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--misses", action="store_true",
+                        help="list, per class, the queries tagdb misses and a baseline hits")
+    parser.add_argument("--show-misses", action="store_true", help="list every query tagdb misses")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     if not (args.shared / LIST).is_file():

@@ -15,7 +15,14 @@ seeded RNG, so a run is reproducible. The classes:
               a deleted letter, an inserted or a replaced one.
 * ``alias``   one of the tag's aliases, as written ("/hm" for hatsune_miku).
 * ``chinese`` one of its Chinese labels, whole (初音未来).
-* ``pinyin``  that label's full pinyin without spaces (chuyinweilai).
+* ``pinyin``  that label's full pinyin without spaces (chuyinweilai), with the label's letters and
+              digits kept where they stand (瓶Miku -> pingmiku; dropping them gave "ping", which nobody
+              types for 瓶Miku).
+
+A label carried by more tags than a result page shows (``SHARED_LABEL_TAGS``: BooruTagCart gives
+"（蔚蓝档案）游戏" to 100 Blue Archive characters, 表情符号 to 83 emoticons, 原神 to 40 tags) names none
+of them: its ``chinese`` and ``pinyin`` queries mean the most-posted tag carrying it (原神 ->
+genshin_impact), as a later word means the most-posted tag having it.
 """
 
 from __future__ import annotations
@@ -25,9 +32,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tagdb.index import TagTable
-from tagdb.normalize import has_cjk, pinyin, pinyin_keys, search_key
+from tagdb.normalize import has_cjk, pinyin, search_key, typed_pinyin
 
 CLASSES = ("prefix", "word", "typo", "alias", "chinese", "pinyin")
+SHARED_LABEL_TAGS = 5  # a label carried by more tags than this names none of them
 STOP_WORDS = frozenset({"the", "and", "with", "from", "for", "into", "onto", "own"})
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -77,27 +85,43 @@ def _word_owners(table: TagTable, candidates: Sequence[int]) -> dict[str, int]:
     return best
 
 
-def _derive(kind: str, i: int, table: TagTable, rng: random.Random) -> str | None:
+def _zh_labels(table: TagTable, i: int) -> list[str]:
+    return [text for lang, text in table.translations.get(i, ()) if lang == "zh" and has_cjk(text)]
+
+
+def _shared_label_owners(table: TagTable) -> dict[str, int]:
+    """Chinese label (search form) carried by more than SHARED_LABEL_TAGS tags -> its most-posted carrier."""
+    carriers: dict[str, list[int]] = {}
+    for i in table.translations:
+        if not table.deprecated[i]:
+            for key in {search_key(text) for text in _zh_labels(table, i)}:
+                carriers.setdefault(key, []).append(i)
+    return {key: max(tags, key=lambda i: (int(table.post_counts[i]), -i))
+            for key, tags in carriers.items() if len(tags) > SHARED_LABEL_TAGS}
+
+
+def _derive(kind: str, i: int, table: TagTable, rng: random.Random) -> tuple[str | None, str]:
+    """(query, the Chinese label it comes from or "")."""
     name = table.names[i]
     if kind == "prefix":
         key = search_key(name)
-        return key[: rng.randint(min(len(key), max(3, (len(key) + 1) // 2)), len(key))]
+        return key[: rng.randint(min(len(key), max(3, (len(key) + 1) // 2)), len(key))], ""
     if kind == "word":
         words = _inner_words(name)
-        return rng.choice(words) if words else None
+        return (rng.choice(words) if words else None), ""
     if kind == "typo":
-        return _typo(name, rng) if len(name) >= 5 else None
+        return (_typo(name, rng) if len(name) >= 5 else None), ""
     if kind == "alias":
         aliases = table.aliases.get(i, ())
-        return rng.choice(aliases) if aliases else None
-    labels = [text for lang, text in table.translations.get(i, ()) if lang == "zh" and has_cjk(text)]
+        return (rng.choice(aliases) if aliases else None), ""
+    labels = _zh_labels(table, i)
     if not labels:
-        return None
+        return None, ""
     label = rng.choice(labels)
     if kind == "chinese":
-        return label
-    full, _ = pinyin_keys(pinyin(label))
-    return full if len(full) >= 2 else None
+        return label, label
+    full = "".join((typed_pinyin(label) or pinyin(label)).split())
+    return (full if len(full) >= 2 else None), label
 
 
 def derive_queries(table: TagTable, per_class: int, *, seed: int = 1, pool: int = 20_000,
@@ -109,6 +133,7 @@ def derive_queries(table: TagTable, per_class: int, *, seed: int = 1, pool: int 
                      key=lambda i: (-int(counts[i]), table.names[i]))[:pool]
     weights = [1.0 / (rank + 10) for rank in range(len(popular))]
     owners = _word_owners(table, popular) if "word" in classes else {}
+    label_owners = _shared_label_owners(table) if {"chinese", "pinyin"} & set(classes) else {}
     out: list[DerivedQuery] = []
     for kind in classes:
         seen: set[str] = set()
@@ -116,10 +141,11 @@ def derive_queries(table: TagTable, per_class: int, *, seed: int = 1, pool: int 
             if len(seen) >= per_class:
                 break
             i = rng.choices(popular, weights)[0]
-            q = _derive(kind, i, table, rng)
+            q, label = _derive(kind, i, table, rng)
             if q and q.strip() and q not in seen:
                 seen.add(q)
-                out.append(DerivedQuery(kind, q, owners[q] if kind == "word" else i))
+                wanted = owners[q] if kind == "word" else label_owners.get(search_key(label), i) if label else i
+                out.append(DerivedQuery(kind, q, wanted))
     return out
 
 

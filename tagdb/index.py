@@ -30,13 +30,18 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from tagdb.model import Tag, Via
-from tagdb.normalize import has_cjk, pinyin_keys, search_key
+from tagdb.normalize import has_cjk, pinyin_keys, pinyin_query, search_key, typed_pinyin
 
 # Row levels and their scores (prefix match / exact match). The public meaning of a score is in
 # SearchHit: 100 exact, 95 prefix or a whole later word, 85 a later word's prefix, 80 pinyin, <=80 fuzzy.
-LEVEL_FULL, LEVEL_COMPACT, LEVEL_WORD, LEVEL_PINYIN, LEVEL_INITIALS = range(5)
-PREFIX_SCORE = {LEVEL_FULL: 95, LEVEL_COMPACT: 95, LEVEL_WORD: 85, LEVEL_PINYIN: 80, LEVEL_INITIALS: 70}
-EXACT_SCORE = {LEVEL_FULL: 100, LEVEL_COMPACT: 98, LEVEL_WORD: 95, LEVEL_PINYIN: 90, LEVEL_INITIALS: 75}
+# LEVEL_PINYIN_PART: the pinyin of only the Han part of a label that also has letters ("ping" of 瓶Miku,
+# whose LEVEL_PINYIN key is "pingmiku"): typing it is typing the start of the label, never all of it,
+# so it scores as a prefix even when equal ("nvhai" is 女孩 before "Oro（Zetsubou女孩）").
+LEVEL_FULL, LEVEL_COMPACT, LEVEL_WORD, LEVEL_PINYIN, LEVEL_INITIALS, LEVEL_PINYIN_PART = range(6)
+PREFIX_SCORE = {LEVEL_FULL: 95, LEVEL_COMPACT: 95, LEVEL_WORD: 85, LEVEL_PINYIN: 80, LEVEL_INITIALS: 70,
+                LEVEL_PINYIN_PART: 80}
+EXACT_SCORE = {LEVEL_FULL: 100, LEVEL_COMPACT: 98, LEVEL_WORD: 95, LEVEL_PINYIN: 90, LEVEL_INITIALS: 75,
+               LEVEL_PINYIN_PART: 80}
 TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING = 100, 95, 80
 FUZZY_WEIGHT = 0.8  # fuzzy scores are WRatio * 0.8, so any direct match outranks any fuzzy one
 FUZZY_CUTOFF = 60.0
@@ -134,6 +139,13 @@ class TagTable:
                    tagset=self.tagset)
 
 
+def label_typed_key(text: str, full: str) -> str:
+    """The pinyin key of a label with its letters and digits kept ("pingmiku" for 瓶Miku), or "" when
+    that is just ``full`` (the label's pinyin without them)."""
+    typed = "".join(typed_pinyin(text).split())
+    return typed if typed != full else ""
+
+
 def _fast_key(name: str) -> str:
     """``search_key`` for names already in Danbooru form (the common case), much faster."""
     if (name.isascii() and name.islower() is not False and "\\" not in name and "__" not in name
@@ -188,9 +200,12 @@ def build_entries(table: TagTable, pinyins: dict[tuple[int, str], str]) -> tuple
             syllables = pinyins.get((i, text), "")
             if syllables:
                 full, initials = pinyin_keys(syllables)
-                add(full, i, LEVEL_PINYIN, 3, text, lang)
+                typed = label_typed_key(text, full)  # "pingmiku" for 瓶Miku, whose full is "ping"
+                add(full, i, LEVEL_PINYIN_PART if typed else LEVEL_PINYIN, 3, text, lang)
                 if len(initials) >= 2:
                     add(initials, i, LEVEL_INITIALS, 3, text, lang)
+                if typed:
+                    add(typed, i, LEVEL_PINYIN, 3, text, lang)
     return latin, trans
 
 
@@ -220,7 +235,7 @@ class SearchIndex:
         codes = self.lang_codes
         self.row_lang = np.array([codes[x] for x in latin.langs], dtype=np.int8)[order]
         self.lang_names = {v: k for k, v in codes.items()}
-        self.row_rank = self._values(np.array([PREFIX_SCORE[lv] for lv in range(5)])[self.row_level],
+        self.row_rank = self._values(np.array([PREFIX_SCORE[lv] for lv in range(len(PREFIX_SCORE))])[self.row_level],
                                      self.row_tag, BAND_DIRECT)
         self.row_cat = table.categories[self.row_tag]
         # Chinese substring store
@@ -328,10 +343,15 @@ class SearchIndex:
 
         allow_en = langs is None or "en" in langs
         reserved = None
+        qp = pinyin_query(q)  # compared with pinyin keys: "chang fa" -> changfa, "初音wei" -> chuyinwei
         if has_cjk(q):
             self._search_translations(q, limit, categories, langs, offer)
+            if qp:
+                reserved = self._search_prefix(qp, limit, categories, langs, score_cutoff, offer, pinyin_only=True)
         else:
             reserved = self._search_prefix(q, limit, categories, langs, score_cutoff, offer)
+            if qp != q:  # q has spaces: no pinyin key has one, so pinyin rows are looked up without them
+                reserved = self._search_prefix(qp, limit, categories, langs, score_cutoff, offer, pinyin_only=True)
             if allow_en:  # always: a later word of a popular tag may outrank a rare name prefix
                 self._search_words(q, limit, categories, score_cutoff, offer)
             if fuzzy and len(best) < limit and len(q) >= 3 and allow_en:
@@ -372,13 +392,17 @@ class SearchIndex:
             top = np.flatnonzero(values >= values[top].min())
         return top[np.argsort(-values[top], kind="stable")]
 
-    def _search_prefix(self, q, limit, categories, langs, score_cutoff, offer) -> None:
+    def _search_prefix(self, q, limit, categories, langs, score_cutoff, offer, pinyin_only=False) -> int | None:
+        """Offer the rows whose key starts with ``q`` (only pinyin ones with ``pinyin_only``); return the
+        tag to reserve a place for (a short whole pinyin), or None."""
         lo = bisect_left(self.keys, q)
         hi = bisect_left(self.keys, q + "\U0010ffff", lo)
         if lo == hi:
-            return
+            return None
         exact_hi = bisect_right(self.keys, q, lo, hi)
         rows = np.arange(lo, hi)
+        if pinyin_only:
+            rows = rows[self.row_level[rows] >= LEVEL_PINYIN]
         mask = self._lang_mask(self.row_lang[rows], langs)
         if categories is not None:
             cat_mask = np.isin(self.row_cat[rows], np.fromiter(categories, dtype=np.int64))
@@ -386,7 +410,7 @@ class SearchIndex:
         if mask is not None:
             rows = rows[mask]
         if len(rows) == 0:
-            return
+            return None
         levels = self.row_level[rows]
         exact = rows < exact_hi
         scores = np.where(exact, _EXACT[levels], _PREFIX[levels])
@@ -401,7 +425,7 @@ class SearchIndex:
             keep = scores >= score_cutoff
             rows, values, scores, top_band = rows[keep], values[keep], scores[keep], top_band[keep]
             if not len(rows):
-                return
+                return None
         for j in self._top(values, self.row_tag[rows], limit):
             r = int(rows[j])
             score = int(scores[j])
@@ -500,5 +524,5 @@ def _frozen(values: list[int]) -> np.ndarray:
     return out
 
 
-_PREFIX = _frozen([PREFIX_SCORE[lv] for lv in range(5)])
-_EXACT = _frozen([EXACT_SCORE[lv] for lv in range(5)])
+_PREFIX = _frozen([PREFIX_SCORE[lv] for lv in range(len(PREFIX_SCORE))])
+_EXACT = _frozen([EXACT_SCORE[lv] for lv in range(len(EXACT_SCORE))])

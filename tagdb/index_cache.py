@@ -17,7 +17,7 @@ import numpy as np
 
 from tagdb.index import Entries, SearchIndex, TagTable
 
-FORMAT = 2  # 2: ranking by score + popularity (row_rank changed)
+FORMAT = 3  # 2: ranking by score + popularity (row_rank changed); 3: typed pinyin keys (瓶Miku: pingmiku)
 _ARRAYS = ("row_tag", "row_level", "row_via", "row_lang", "row_rank", "row_cat", "trans_start", "trans_tag",
            "trans_len", "trans_lang", "fuzzy_rows", "gram_keys", "gram_starts", "gram_rows", "word_rows", "_pops")
 _STRINGS = ("keys", "row_text", "word_keys")

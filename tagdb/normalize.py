@@ -79,6 +79,39 @@ def _char_pinyin() -> dict[str, str]:
     return table
 
 
+_LATIN_RUN = re.compile(r"[a-z0-9]+")
+
+
+def typed_pinyin(text: str) -> str:
+    """How a label that mixes Han characters with Latin letters or digits is typed in a pinyin search:
+    the syllables of its Han characters with its letters and digits kept where they stand, space
+    separated ("瓶Miku" -> "ping miku", "M字开腿" -> "m zi kai tui", "1个女孩" -> "1 ge nv hai"). ``pinyin()``
+    drops the letters, so "瓶Miku" read "ping", which nobody types for it. "" when ``text`` has no Han
+    character or no Latin letter or digit (then ``pinyin()`` already spells all of it).
+    """
+    folded = _fold(text)  # full-width letters and digits (Ｍ, １) are typed as ASCII ones
+    if not has_han(folded) or not _LATIN_RUN.search(folded):
+        return ""
+    table = _char_pinyin()
+    words: list[str] = []
+    for run in re.finditer(r"[a-z0-9]+|.", folded, re.DOTALL):
+        token = run.group()
+        if token in table:
+            words.append(table[token])
+        elif token[0].isascii() and token[0].isalnum():
+            words.append(token)
+    return " ".join(words)
+
+
+def pinyin_query(key: str) -> str:
+    """What a search key is compared with pinyin keys as: without spaces ("chang fa" -> "changfa": some
+    type a space between syllables), and a key mixing Han characters with letters as its typed pinyin
+    ("初音wei" -> "chuyinwei": the start of a label, then its pinyin). "" for a key in CJK alone."""
+    if has_cjk(key):
+        return "".join(typed_pinyin(key).split())
+    return key.replace(" ", "")
+
+
 def pinyin_keys(syllables: str) -> tuple[str, str]:
     """(full, initials) search keys from ``pinyin()`` output: "chang fa" -> ("changfa", "cf")."""
     parts = syllables.split()

@@ -8,12 +8,12 @@ so tests compare its top hits with this full scan. Used by tests and the benchma
 from __future__ import annotations
 
 from tagdb.index import (BAND_DIRECT, BAND_EXACT, BAND_FUZZY, EXACT_SCORE, FUZZY_CUTOFF, FUZZY_POP_WEIGHT, FUZZY_WEIGHT,
-                         LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS, LEVEL_PINYIN, LEVEL_WORD, PINYIN_EXACT_BAND_CHARS,
+                         LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS, LEVEL_PINYIN, LEVEL_PINYIN_PART, LEVEL_WORD, PINYIN_EXACT_BAND_CHARS,
                          PINYIN_EXACT_FRONT, PREFIX_SCORE,
-                         TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING, TagTable, band_of, fuzzy_score, pinyin_is_whole_label,
-                         pop_points, rank_value, reserve_slot)
+                         TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING, TagTable, band_of, fuzzy_score, label_typed_key,
+                         pinyin_is_whole_label, pop_points, rank_value, reserve_slot)
 from tagdb.model import Via
-from tagdb.normalize import has_cjk, pinyin_keys, search_key
+from tagdb.normalize import has_cjk, pinyin_keys, pinyin_query, search_key
 
 
 def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str, *, limit: int,
@@ -40,9 +40,10 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
             best[tag] = (value, score, text, via)
 
     allow_en = langs is None or "en" in langs
-    reserved = None
     short_exact_pinyin: dict[int, str] = {}  # tag -> label whose whole pinyin is a short query
-    if has_cjk(q):
+    qp = pinyin_query(q)  # pinyin keys are compared with the query without spaces, or a mixed one's pinyin
+    cjk = has_cjk(q)
+    if cjk:
         for i in range(len(table.names)):
             for lang, text in table.translations.get(i, ()):
                 key = search_key(text)
@@ -50,53 +51,53 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
                     continue
                 score = TRANS_EXACT if key == q else TRANS_PREFIX if key.startswith(q) else TRANS_SUBSTRING
                 offer(i, score, text, Via.TRANSLATION)
-    else:
-        for i, name in enumerate(table.names):
-            texts = [(name, Via.NAME)] + [(a, Via.ALIAS) for a in table.aliases.get(i, ())]
-            if allow_en:
-                for text, via in texts:
-                    key = search_key(text)
-                    for level, k in ((LEVEL_FULL, key), (LEVEL_COMPACT, key.replace(" ", ""))):
-                        if level == LEVEL_COMPACT and " " not in key:
-                            continue
-                        if k.startswith(q):
-                            offer(i, (EXACT_SCORE if k == q else PREFIX_SCORE)[level], text, via)
-            for lang, text in table.translations.get(i, ()):
-                syllables = pinyins.get((i, text), "")
-                if not syllables or not has_cjk(text) or (langs is not None and lang not in langs):
-                    continue
-                full, initials = pinyin_keys(syllables)
-                for level, k in ((LEVEL_PINYIN, full), (LEVEL_INITIALS, initials)):
-                    if level == LEVEL_INITIALS and len(initials) < 2:
+    for i, name in enumerate(table.names):
+        texts = [(name, Via.NAME)] + [(a, Via.ALIAS) for a in table.aliases.get(i, ())]
+        if allow_en and not cjk:
+            for text, via in texts:
+                key = search_key(text)
+                for level, k in ((LEVEL_FULL, key), (LEVEL_COMPACT, key.replace(" ", ""))):
+                    if level == LEVEL_COMPACT and " " not in key:
                         continue
                     if k.startswith(q):
-                        whole = k == q and level == LEVEL_PINYIN and len(q) >= PINYIN_EXACT_BAND_CHARS
-                        offer(i, (EXACT_SCORE if k == q else PREFIX_SCORE)[level], text, Via.PINYIN,
-                              BAND_EXACT if whole else None)
-                        if k == q and level == LEVEL_PINYIN and not whole and pinyin_is_whole_label(text) \
-                                and not table.deprecated[i] \
-                                and (categories is None or int(table.categories[i]) in categories) \
-                                and (score_cutoff is None or EXACT_SCORE[level] >= score_cutoff):
-                            short_exact_pinyin.setdefault(i, text)
-        # The most-used tag whose label's whole pinyin is a short query gets the reserved fifth place.
-        front = sorted(short_exact_pinyin, key=lambda i: (-rank_value(EXACT_SCORE[LEVEL_PINYIN], int(points[i]),
-                                                                      max(int(table.post_counts[i]), 0), BAND_DIRECT),
-                                                           table.names[i]))[:PINYIN_EXACT_FRONT]
-        reserved = front[0] if front else None
-        if allow_en:
-            for i, name in enumerate(table.names):
-                words = search_key(name).split(" ")
-                for j in range(1, len(words)):
-                    suffix = " ".join(words[j:])
-                    if suffix.startswith(q):
-                        whole = suffix == q or suffix.startswith(q + " ")
-                        offer(i, (EXACT_SCORE if whole else PREFIX_SCORE)[LEVEL_WORD], name, Via.NAME,
-                              BAND_DIRECT)
-        if fuzzy and len(best) < limit and len(q) >= 3 and allow_en:
-            for i, name in enumerate(table.names):
-                for text, via in [(name, Via.NAME)] + [(a, Via.ALIAS) for a in table.aliases.get(i, ())]:
-                    score = fuzzy_score(q, search_key(text), score_cutoff=FUZZY_CUTOFF)
-                    if score:
-                        offer(i, round(score * FUZZY_WEIGHT, 1), text, via, BAND_FUZZY)
+                        offer(i, (EXACT_SCORE if k == q else PREFIX_SCORE)[level], text, via)
+        for lang, text in table.translations.get(i, ()):
+            syllables = pinyins.get((i, text), "")
+            if not qp or not syllables or not has_cjk(text) or (langs is not None and lang not in langs):
+                continue
+            full, initials = pinyin_keys(syllables)
+            typed = label_typed_key(text, full)  # "pingmiku" for 瓶Miku, whose full ("ping") is only part
+            keys = ((LEVEL_PINYIN_PART, full), (LEVEL_PINYIN, typed)) if typed else ((LEVEL_PINYIN, full),)
+            for level, k in (*keys, (LEVEL_INITIALS, initials)):
+                if (level == LEVEL_INITIALS and len(initials) < 2) or not k:
+                    continue
+                if k.startswith(qp):
+                    whole = k == qp and level == LEVEL_PINYIN and len(qp) >= PINYIN_EXACT_BAND_CHARS
+                    offer(i, (EXACT_SCORE if k == qp else PREFIX_SCORE)[level], text, Via.PINYIN,
+                          BAND_EXACT if whole else None)
+                    if k == qp and level == LEVEL_PINYIN and not whole and pinyin_is_whole_label(text) \
+                            and not table.deprecated[i] \
+                            and (categories is None or int(table.categories[i]) in categories) \
+                            and (score_cutoff is None or EXACT_SCORE[level] >= score_cutoff):
+                        short_exact_pinyin.setdefault(i, text)
+    # The most-used tag whose label's whole pinyin is a short query gets the reserved fifth place.
+    front = sorted(short_exact_pinyin, key=lambda i: (-rank_value(EXACT_SCORE[LEVEL_PINYIN], int(points[i]),
+                                                                  max(int(table.post_counts[i]), 0), BAND_DIRECT),
+                                                       table.names[i]))[:PINYIN_EXACT_FRONT]
+    reserved = front[0] if front else None
+    if allow_en and not cjk:
+        for i, name in enumerate(table.names):
+            words = search_key(name).split(" ")
+            for j in range(1, len(words)):
+                suffix = " ".join(words[j:])
+                if suffix.startswith(q):
+                    whole = suffix == q or suffix.startswith(q + " ")
+                    offer(i, (EXACT_SCORE if whole else PREFIX_SCORE)[LEVEL_WORD], name, Via.NAME, BAND_DIRECT)
+    if fuzzy and len(best) < limit and len(q) >= 3 and allow_en and not cjk:
+        for i, name in enumerate(table.names):
+            for text, via in [(name, Via.NAME)] + [(a, Via.ALIAS) for a in table.aliases.get(i, ())]:
+                score = fuzzy_score(q, search_key(text), score_cutoff=FUZZY_CUTOFF)
+                if score:
+                    offer(i, round(score * FUZZY_WEIGHT, 1), text, via, BAND_FUZZY)
     ranked = reserve_slot(sorted(best.items(), key=lambda kv: (-kv[1][0], table.names[kv[0]])), reserved)[:limit]
     return [(tag, score, text, via) for tag, (_, score, text, via) in ranked]

@@ -8,7 +8,7 @@ import pytest
 
 import tagdb
 from tagdb import Via
-from tagdb.normalize import pinyin, pinyin_keys
+from tagdb.normalize import pinyin, pinyin_keys, typed_pinyin
 from tagdb.reference import search_slow
 from tagdb_testutil import pinyins_of
 
@@ -98,7 +98,7 @@ def _differential_queries(index, seed: int, n: int) -> list[str]:
     labels = [text for tr in index.table.translations.values() for _, text in tr]
     queries = []
     for _ in range(n):
-        kind = rng.randrange(4)
+        kind = rng.randrange(6)
         if kind == 0:
             name = rng.choice(names)
             queries.append(name[: rng.randint(1, min(6, len(name)))])
@@ -107,8 +107,15 @@ def _differential_queries(index, seed: int, n: int) -> list[str]:
             start = rng.randrange(len(text))
             queries.append(text[start: start + rng.randint(1, 2)])
         elif kind == 2:
-            full, initials = pinyin_keys(pinyin(rng.choice(labels)))
+            label = rng.choice(labels)
+            full, initials = pinyin_keys(typed_pinyin(label) or pinyin(label))
             queries.append((full or "x")[: rng.randint(1, 6)] if rng.random() < 0.7 else (initials or "y"))
+        elif kind == 4:  # syllables with spaces between them ("chang fa")
+            queries.append(" ".join(pinyin(rng.choice(labels)).split()[: rng.randint(1, 3)]) or "z")
+        elif kind == 5:  # a label's first characters, then the pinyin of the next ones ("初音wei")
+            text = rng.choice(labels)
+            cut = rng.randint(1, max(1, len(text) - 1))
+            queries.append(text[:cut] + "".join(pinyin(text[cut:]).split())[: rng.randint(1, 4)])
         else:
             name = rng.choice(names)
             words = name.split("_")

@@ -233,3 +233,95 @@ def test_short_pinyin_front_matches_reference(pinyin_db, filters):
                                 langs=filters.get("langs"), score_cutoff=filters.get("score_cutoff"))
             slow = search_slow(index.table, pinyins, q, limit=limit, fuzzy=False, **filters)
             assert [(t, s) for t, s, _, _ in fast] == [(t, s) for t, s, _, _ in slow], (q, limit)
+
+
+# Labels that mix Han characters with letters (13 % of BooruTagCart's): 瓶Miku is typed "pingmiku".
+MIXED_TAGS = """\
+long_hair,0,4677240,longhair
+bottle,0,76935,
+bottle_miku,4,684,
+spread_legs,0,200000,
+m_legs,0,40000,
+girl,0,1000,
+oro_(zetsubou_girl),4,5000,
+hatsune_miku,4,113003,/hm
+miku_day,0,1586,
+"""
+MIXED_ZH = """\
+long_hair,长发
+bottle,瓶子
+bottle_miku,瓶Miku
+spread_legs,M字开腿
+m_legs,M字腿
+girl,女孩
+oro_(zetsubou_girl),Oro（Zetsubou女孩）
+hatsune_miku,初音未来
+miku_day,初音未来日
+"""
+
+
+@pytest.fixture(scope="module")
+def mixed_label_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mixed_labels")
+    (folder / "tags.csv").write_text(MIXED_TAGS, encoding="utf-8")
+    (folder / "zh.csv").write_text(MIXED_ZH, encoding="utf-8")
+    path = folder / "tags.sqlite"
+    tagdb.import_file(folder / "tags.csv", "autocomplete", db=path)
+    tagdb.import_file(folder / "zh.csv", "translations", db=path)
+    return path
+
+
+@pytest.mark.parametrize("query, first, label", [
+    ("pingmiku", "bottle_miku", "瓶Miku"), ("ping miku", "bottle_miku", "瓶Miku"),
+    ("mzikaitui", "spread_legs", "M字开腿"), ("mzi", "spread_legs", "M字开腿"),
+], ids=lambda v: v)
+def test_regression_mixed_label_pinyin_dropped_its_letters(mixed_label_db, query, first, label):
+    """瓶Miku's only pinyin key was "ping" (the letters dropped), so "pingmiku" found nothing by pinyin."""
+    hit = tagdb.open_db(mixed_label_db, readonly=True).search(query, limit=5)[0]
+    assert (hit.tag.name, hit.via, hit.matched) == (first, Via.PINYIN, label)
+
+
+def test_regression_han_part_of_a_mixed_label_ranked_as_its_whole_pinyin(mixed_label_db):
+    """"nvhai" equalled the pinyin of Oro（Zetsubou女孩）'s Han part and scored 90 like 女孩 itself, so the
+    more-posted character came first; the Han part of a mixed label is only its start: a prefix (80)."""
+    hits = tagdb.open_db(mixed_label_db, readonly=True).search("nvhai", limit=5)
+    assert [(h.tag.name, h.score) for h in hits[:2]] == [("girl", 90), ("oro_(zetsubou_girl)", 80)]
+    names = top5(tagdb.open_db(mixed_label_db, readonly=True), "ping")
+    assert names == ["bottle", "bottle_miku"]  # still found by the Han part, after the whole 瓶子 reading
+
+
+@pytest.mark.parametrize("query, first", [
+    ("chang fa", "long_hair"), ("chu yin wei lai", "hatsune_miku"), ("chu yin", "hatsune_miku"), ("m zi", "spread_legs"),
+], ids=lambda v: v)
+def test_regression_pinyin_with_spaces_between_syllables_found_nothing(mixed_label_db, query, first):
+    """Pinyin keys have no spaces, so "chang fa" (some type a space between syllables) matched no key."""
+    hit = tagdb.open_db(mixed_label_db, readonly=True).search(query, limit=5)[0]
+    assert (hit.tag.name, hit.via) == (first, Via.PINYIN)
+
+
+@pytest.mark.parametrize("query, wanted", [
+    ("初音wei", ["hatsune_miku", "miku_day"]),  # a label's start in Chinese, then pinyin
+    ("初音weilairi", ["miku_day"]),
+    ("瓶mi", ["bottle_miku"]),  # the label itself, letters included (a translation prefix)
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_chinese_then_pinyin_query(mixed_label_db, query, wanted):
+    assert top5(tagdb.open_db(mixed_label_db, readonly=True), query) == wanted
+
+
+@pytest.mark.parametrize("filters", [
+    {}, {"categories": frozenset({4})}, {"langs": frozenset({"zh"})}, {"langs": frozenset({"en"})},
+    {"score_cutoff": 85.0},
+], ids=["none", "character", "zh", "en", "cutoff"])
+def test_mixed_and_spaced_pinyin_match_reference(mixed_label_db, filters):
+    from tagdb.reference import search_slow
+    from tagdb_testutil import pinyins_of
+
+    index = tagdb.open_db(mixed_label_db, readonly=True).index()
+    pinyins = pinyins_of(mixed_label_db, index)
+    for q in ("pingmiku", "ping miku", "ping", "p", "pingm", "nvhai", "nv", "m", "mz", "mzikaitui", "m zi", "chang fa",
+              "c f", "初音wei", "初音", "瓶mi", "瓶m", "女h", "long hair", "miku"):
+        for limit in (1, 3, 12):
+            fast = index.search(q, limit=limit, fuzzy=False, categories=filters.get("categories"),
+                                langs=filters.get("langs"), score_cutoff=filters.get("score_cutoff"))
+            slow = search_slow(index.table, pinyins, q, limit=limit, fuzzy=False, **filters)
+            assert [(t, s) for t, s, _, _ in fast] == [(t, s) for t, s, _, _ in slow], (q, limit)
