@@ -250,11 +250,28 @@ def _folder_tab(lang: str) -> None:
     st.success(t("interrogate.report", lang, written=len(report.written), skipped=len(report.skipped_existing),
                  resumed=len(report.resumed), failed=len(report.failed), total=report.total,
                  seconds=report.seconds, provider=report.provider))
-    st.caption(report.batch_summary())
+    st.caption(_batch_text(report, lang))
     if report.failed:
         with st.expander(t("interrogate.failed_list", lang), expanded=True):
-            for path, why in report.failed:
-                st.markdown(f"- `{path}` — {why}")
+            if lang == "en":
+                for path, why in report.failed:
+                    st.markdown(f"- `{path}` — {why}")
+            else:   # the reasons are the readers' English: below the list, as the details of an error are
+                st.markdown("\n".join(f"- `{path}`" for path, _why in report.failed))
+                st.caption(t("app.error.details", lang))
+                st.code("\n".join(f"{path}: {why}" for path, why in report.failed), language=None, wrap_lines=True)
+
+
+def _batch_text(report, lang: str) -> str:
+    """CaptionReport.batch_summary() in the UI language ("batch 1 (auto: s/image 1.21 at 1, 1.4 at 2)")."""
+    if lang == "en":
+        return report.batch_summary()
+    if not report.batch_auto:
+        return t("firsthour.caption.batch", lang, size=report.batch_size)
+    if not report.batch_timings:   # too few images to time: the size chosen without measuring
+        return t("firsthour.caption.batch_auto_untimed", lang, size=report.batch_size)
+    timings = ", ".join(f"{seconds:.3g} @ {n}" for n, seconds in report.batch_timings)
+    return t("firsthour.caption.batch_auto", lang, size=report.batch_size, timings=timings)
 
 
 def render(lang: str) -> None:

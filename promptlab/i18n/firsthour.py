@@ -118,6 +118,11 @@ STRINGS = {
         "en": "{n} part(s) of this file's metadata could not be read and were skipped; what was readable is shown.",
         "zh": "此文件的元数据有 {n} 处无法读取，已跳过；下面显示的是可读取的部分。",
     },
+    # -- captioning a folder (CaptionReport.batch_summary in other languages) -----------------------------------
+    "firsthour.caption.batch": {"en": "batch {size}", "zh": "批大小 {size}"},
+    "firsthour.caption.batch_auto_untimed": {"en": "batch {size} (auto)", "zh": "批大小 {size}（自动选择）"},
+    "firsthour.caption.batch_auto": {"en": "batch {size} (auto; seconds per image at each size: {timings})",
+                                     "zh": "批大小 {size}（自动选择；各批大小每张耗时秒数：{timings}）"},
     # -- CLIP interrogator weights (clip-interrogator fetches them through huggingface_hub) ---------------------
     "firsthour.clip.not_downloaded": {
         "en": "The CLIP interrogator's models are not downloaded: {repos}. Run it once online (several GB from "

@@ -129,6 +129,29 @@ def _upload_damaged_png(at) -> None:
     at.run()
 
 
+def _caption_folder_with_a_broken_image(at) -> None:
+    """A local tagger captions a folder where one file is no image: the report and the failure list."""
+    import os
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from promptlab.interrogate.testing import make_wd_tagger
+
+    models = Path(os.environ["PROMPTLAB_MODELS"])
+    rows = [("general", 9), ("sensitive", 9), ("questionable", 9), ("explicit", 9), ("long_hair", 0)]
+    make_wd_tagger(models / "taggers" / "tiny", rows, np.zeros((3, len(rows))), size=16)
+    folder = models.parent / "train"
+    folder.mkdir()
+    Image.new("RGB", (16, 16), (255, 0, 0)).save(folder / "red.png")
+    (folder / "broken.png").write_bytes(b"not a png at all")
+    at.run()
+    at.selectbox(key="interrogate.dir.tagger").set_value("tiny")
+    at.text_input(key="interrogate.folder").input(str(folder)).run()
+    at.button(key="interrogate.caption").click().run()
+
+
 def _download_tagger(at) -> None:
     at.button(key="interrogate.img.download").click().run()
 
@@ -156,6 +179,7 @@ ACTIONS = [
     ("read-damaged-metadata", _page("read"), {}, _upload_damaged_png),
     ("read-tagger-download-offline", _page("read"), {}, _download_tagger),
     ("read-clip-offline", _page("read"), {}, _clip_offline),
+    ("read-caption-folder-report", _page("read"), {}, _caption_folder_with_a_broken_image),
 ]
 
 

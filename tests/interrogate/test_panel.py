@@ -92,7 +92,7 @@ def test_captions_a_folder(page, tmp_path):
     assert (data / "a.txt").read_text().startswith("trigger, hatsune miku")
     assert "写入 1" in _texts(at) and "b.png" in _texts(at)
     assert at.selectbox(key="interrogate.batch").value == "auto"
-    assert any(c.value.startswith("batch ") and "auto" in c.value for c in at.caption)
+    assert any(c.value.startswith("批大小 ") and "自动" in c.value for c in at.caption)   # 中文 page, 中文 summary
 
 
 def test_caption_batch_size_can_be_fixed(page, tmp_path):
