@@ -105,8 +105,13 @@ def _load(name: str, lang: str):
             bar[0].empty()
     if bar:   # say where the files went: the user's A1111 models folder, reused by A1111's own tagger extension
         st.success(t("firsthour.tagger.downloaded", lang, name=label or folder.name, folder=folder))
-    if warning:
-        st.warning(warning)
+    if warning:   # onnxruntime fell back to another provider (e.g. CUDA libraries missing)
+        if lang == "en":
+            st.warning(warning)
+        else:
+            st.warning(t("firsthour.tagger.provider_fallback", lang, provider=tagger.providers.provider))
+            with st.expander(t("app.error.details", lang)):
+                st.code(warning, language=None, wrap_lines=True)
     return tagger
 
 
@@ -143,12 +148,25 @@ def _show_result(i: int, name: str, data: bytes, entry: dict, lang: str) -> None
         right.dataframe(pd.DataFrame(rows, columns=[t("interrogate.col_tag", lang), t("interrogate.col_conf", lang),
                                                     t("interrogate.col_kind", lang)]), hide_index=True)
     for issue in entry.get("issues", ()):
-        right.caption(f"{t('interrogate.tagdb_issues', lang)}: {getattr(issue, 'message', None) or issue}")
+        right.caption(f"{t('interrogate.tagdb_issues', lang)}: {_issue_text(issue, lang)}")
     if right.button(t("interrogate.send_build", lang), key=f"{K}build.{i}"):
         st.session_state["build.pending"] = {"prompt": entry["prompt"], "negative_prompt": ""}
         from app_pages.common import PAGES
 
         st.switch_page(dict((s, p) for s, p, _k, _i in PAGES)["build"])
+
+
+def _issue_text(issue: Any, lang: str) -> str:
+    """A tag database finding (tagdb.TagIssue) in the UI language, worded as on the Build page."""
+    kind = getattr(getattr(issue, "kind", None), "value", getattr(issue, "kind", None))
+    if kind == "alias" and getattr(issue, "canonical", None):
+        return t("build.alias", lang, tag=issue.tag, canonical=issue.canonical)
+    if kind == "deprecated":
+        return t("build.deprecated", lang, tag=issue.tag)
+    if kind == "unknown":
+        hint = ", ".join(issue.suggestions[:3])
+        return t("build.unknown", lang, tag=issue.tag) + (t("build.did_you_mean", lang, tags=hint) if hint else "")
+    return str(getattr(issue, "message", None) or issue)   # a damaged database's reason (see _validate)
 
 
 def _images_tab(lang: str) -> None:

@@ -10,6 +10,10 @@ STRINGS = {
     },
     "firsthour.tagger.downloading": {"en": "Downloading {name}…", "zh": "正在下载 {name}……"},
     "firsthour.tagger.downloaded": {"en": "{name} downloaded to `{folder}`.", "zh": "{name} 已下载到 `{folder}`。"},
+    "firsthour.tagger.provider_fallback": {
+        "en": "The tagger runs on {provider}, not on the GPU asked for: onnxruntime could not use it (see the details).",
+        "zh": "反推模型运行在 {provider} 上，而不是所请求的 GPU：onnxruntime 无法使用它（原因见详细信息）。",
+    },
     "firsthour.tagger.download_failed": {
         "en": "Could not download tagger {repo} from `{endpoint}`. Offline? Download {files} from `{url}` on another "
               "machine and put them in `{folder}`, or set HF_ENDPOINT to a mirror you can reach (e.g. `{mirror}`) and "

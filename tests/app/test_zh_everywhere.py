@@ -129,19 +129,43 @@ def _upload_damaged_png(at) -> None:
     at.run()
 
 
-def _caption_folder_with_a_broken_image(at) -> None:
-    """A local tagger captions a folder where one file is no image: the report and the failure list."""
+def _tiny_tagger():
+    """A local tagger in the test's models folder; every tag at p = 0.5 (above WD's 0.35), one of them unknown
+    to the tag database."""
     import os
     from pathlib import Path
 
     import numpy as np
-    from PIL import Image
 
     from promptlab.interrogate.testing import make_wd_tagger
 
     models = Path(os.environ["PROMPTLAB_MODELS"])
-    rows = [("general", 9), ("sensitive", 9), ("questionable", 9), ("explicit", 9), ("long_hair", 0)]
+    rows = [("general", 9), ("sensitive", 9), ("questionable", 9), ("explicit", 9), ("long_hair", 0),
+            ("zzz_no_such_tag", 0)]
     make_wd_tagger(models / "taggers" / "tiny", rows, np.zeros((3, len(rows))), size=16)
+    return models
+
+
+def _tag_an_upload(at) -> None:
+    """Tag an uploaded image with a local tagger: the result, and the tag database's check of its tags."""
+    import io
+
+    from PIL import Image
+
+    _tiny_tagger()
+    png = io.BytesIO()
+    Image.new("RGB", (16, 16), (255, 0, 0)).save(png, format="PNG")
+    at.file_uploader(key="read.files").set_value(("red.png", png.getvalue(), "image/png"))
+    at.run()
+    at.selectbox(key="interrogate.img.tagger").set_value("tiny").run()
+    at.button(key="interrogate.run").click().run()
+
+
+def _caption_folder_with_a_broken_image(at) -> None:
+    """A local tagger captions a folder where one file is no image: the report and the failure list."""
+    from PIL import Image
+
+    models = _tiny_tagger()
     folder = models.parent / "train"
     folder.mkdir()
     Image.new("RGB", (16, 16), (255, 0, 0)).save(folder / "red.png")
@@ -179,6 +203,7 @@ ACTIONS = [
     ("read-damaged-metadata", _page("read"), {}, _upload_damaged_png),
     ("read-tagger-download-offline", _page("read"), {}, _download_tagger),
     ("read-clip-offline", _page("read"), {}, _clip_offline),
+    ("read-tag-an-upload", _page("read"), {}, _tag_an_upload),
     ("read-caption-folder-report", _page("read"), {}, _caption_folder_with_a_broken_image),
 ]
 
