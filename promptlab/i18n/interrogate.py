@@ -13,8 +13,7 @@ STRINGS = {
         "en": "Folders in models/taggers (model.onnx + selected_tags.csv or tags.txt), or a SmilingWolf model "
               "downloaded from Hugging Face when online.",
         "zh": "models/taggers 下的文件夹（model.onnx + selected_tags.csv 或 tags.txt），联网时也可自动从 Hugging Face 下载 SmilingWolf 模型。"},
-    "interrogate.download": {"en": "Download {name} from Hugging Face and load it",
-                             "zh": "从 Hugging Face 下载并加载 {name}"},
+    "interrogate.download": {"en": "Download {name} and load it", "zh": "下载并加载 {name}"},
     "interrogate.tagger_path": {"en": "…or a tagger folder path", "zh": "……或标签模型文件夹路径"},
     "interrogate.threshold": {"en": "General threshold", "zh": "通用标签阈值"},
     "interrogate.char_threshold": {"en": "Character threshold", "zh": "角色标签阈值"},
