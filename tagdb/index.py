@@ -46,6 +46,11 @@ TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING = 100, 95, 80
 FUZZY_WEIGHT = 0.8  # fuzzy scores are WRatio * 0.8, so any direct match outranks any fuzzy one
 FUZZY_CUTOFF = 60.0
 FUZZY_CANDIDATES = 200
+# Keys of up to this many characters are also found by their one-deletion variants (SymSpell's idea):
+# a short name shares too few trigrams with its typo ("patns" and "pants" share only " pa"), so the
+# trigram candidates, led by names sharing "pat", missed it. Deletion variants of both sides meet
+# for any one insertion, deletion, substitution or swap of neighbours.
+DELETION_MAX_CHARS = 8
 VIA_CODES = (Via.NAME, Via.ALIAS, Via.TRANSLATION, Via.PINYIN)
 
 # Ranking. Hits fall in three bands: exact (the whole name, alias or Chinese label), direct (a prefix
@@ -137,6 +142,11 @@ class TagTable:
                    post_count=None if count < 0 else count, aliases=self.aliases.get(i, ()),
                    translations=self.translations.get(i, ()), deprecated=bool(self.deprecated[i]),
                    tagset=self.tagset)
+
+
+def deletion_variants(key: str) -> set[str]:
+    """``key`` and every string one character shorter than it."""
+    return {key} | {key[:p] + key[p + 1:] for p in range(len(key))}
 
 
 def label_typed_key(text: str, full: str) -> str:
@@ -250,6 +260,7 @@ class SearchIndex:
         self.fuzzy_rows = np.flatnonzero((self.row_level == LEVEL_FULL) & (self.row_lang == 0))
         full_keys = [self.keys[r] for r in self.fuzzy_rows]
         self._build_trigrams(full_keys)
+        self._build_deletions(full_keys)
         # Word-prefix table: "hair" finds "long hair" (searched only when prefixes do not fill the page)
         suffixes: list[str] = []
         owners: list[int] = []
@@ -295,6 +306,30 @@ class SearchIndex:
         self.gram_keys, first = np.unique(grams, return_index=True)
         self.gram_starts = np.append(first, len(grams))
         self.gram_rows = rows
+
+    def _build_deletions(self, keys: list[str]) -> None:
+        variants: list[str] = []
+        owners: list[int] = []
+        for j, key in enumerate(keys):
+            if len(key) <= DELETION_MAX_CHARS:
+                for v in deletion_variants(key):
+                    variants.append(v)
+                    owners.append(j)
+        arr = np.array(variants, dtype=f"<U{DELETION_MAX_CHARS}")
+        order = np.argsort(arr, kind="stable")
+        self.del_keys = arr[order]
+        self.del_rows = np.array(owners, dtype=np.int32)[order]
+
+    def _deletion_candidates(self, q: str) -> np.ndarray:
+        """Fuzzy rows within one edit of ``q`` by shared one-deletion variants (short keys only)."""
+        if len(q) > DELETION_MAX_CHARS + 1 or not len(self.del_keys):
+            return np.zeros(0, np.int64)
+        probes = np.array(sorted(v for v in deletion_variants(q) if len(v) <= DELETION_MAX_CHARS),
+                          dtype=f"<U{DELETION_MAX_CHARS}")
+        lo = np.searchsorted(self.del_keys, probes, side="left")
+        hi = np.searchsorted(self.del_keys, probes, side="right")
+        found = [self.del_rows[a:b] for a, b in zip(lo.tolist(), hi.tolist()) if b > a]
+        return self.fuzzy_rows[np.unique(np.concatenate(found))] if found else np.zeros(0, np.int64)
 
     def _trigram_candidates(self, q: str, n: int) -> np.ndarray:
         padded = f" {q} "
@@ -505,7 +540,7 @@ class SearchIndex:
             offer(self.trans.tags[k], score, self.trans.texts[k], Via.TRANSLATION, band_of(score))
 
     def _search_fuzzy(self, q, limit, categories, offer) -> None:
-        rows = self._trigram_candidates(q, FUZZY_CANDIDATES)
+        rows = np.union1d(self._trigram_candidates(q, FUZZY_CANDIDATES), self._deletion_candidates(q))
         if categories is not None and len(rows):
             rows = rows[np.isin(self.row_cat[rows], np.fromiter(categories, dtype=np.int64))]
         if not len(rows):

@@ -325,3 +325,21 @@ def test_mixed_and_spaced_pinyin_match_reference(mixed_label_db, filters):
                                 langs=filters.get("langs"), score_cutoff=filters.get("score_cutoff"))
             slow = search_slow(index.table, pinyins, q, limit=limit, fuzzy=False, **filters)
             assert [(t, s) for t, s, _, _ in fast] == [(t, s) for t, s, _, _ in slow], (q, limit)
+
+
+@pytest.mark.parametrize("typo, wanted", [
+    ("patns", "pants"), ("simle", "smile"), ("pnats", "pants"), ("smle", "smile"), ("smiile", "smile"), ("smilr", "smile"),
+], ids=lambda v: v)
+def test_regression_short_name_typo_missed_by_trigram_candidates(tmp_path, write, typo, wanted):
+    """"patns" shares one trigram with pants (" pa") but two with every name starting "pat", so the 200
+    trigram candidates were all "pat..." names and pants was never scored; "simle" likewise."""
+    from tagdb.reference import search_slow
+
+    rows = ["pants,0,300000,", "smile,0,1500000,"] + [f"{stem}{k:03d}_artist,1,{10 + k}," for k in range(250)
+                                                       for stem in ("pat", "sim")]
+    path = tmp_path / "t.sqlite"
+    tagdb.import_file(write("a.csv", "\n".join(rows) + "\n"), "autocomplete", db=path)
+    index = tagdb.open_db(path, readonly=True).index()
+    fast = index.search(typo, limit=5, categories=None, langs=None, score_cutoff=None)
+    assert index.table.names[fast[0][0]] == wanted
+    assert fast[0][:2] == search_slow(index.table, {}, typo, limit=5)[0][:2]  # as the full scan ranks it
