@@ -8,7 +8,9 @@ import streamlit as st
 
 from app_pages.common import PAGES, lang, library, show_error
 from app_pages.components import img2img_panel
-from app_pages.components.read_view import MAX_IMAGE_MB, UploadProblem, metadata_table, read_upload, show_image, show_problem
+from app_pages.components.read_view import (
+    MAX_IMAGE_MB, UploadProblem, metadata_table, read_upload, show_image, show_problem,
+)
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 
