@@ -21,6 +21,7 @@ class Hub:
     requests: list[str] = field(default_factory=list)
     url: str = ""
     stall_s: float = 3.0
+    chunk_delay_s: float = 0.0   # a slow line: progress can be watched (browser walks)
 
 
 def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
@@ -50,6 +51,8 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
                 return
             for start in range(0, len(data), 4096):  # several chunks: progress is reported more than once
                 self.wfile.write(data[start:start + 4096])
+                if hub.chunk_delay_s:
+                    time.sleep(hub.chunk_delay_s)
 
     return Handler
 
