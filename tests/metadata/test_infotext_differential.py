@@ -128,6 +128,15 @@ ODD_CASES = [
     ("three_pairs_late", "p\nzzz, Steps: 1, Seed: 2, Size: 8x8"),
     ("single_line", "Steps: 1, Seed: 2, Size: 8x8"),
     ("empty", ""),
+    # a tried bulk split of plain items (dropped: slower than one match per item) took "no ', ' before
+    # the first quote" as a one-character segment, losing the first character of JSON texts
+    ("json_text_as_infotext", '{"a": 1, "b": 2, "c": 3}'),
+    ("json_value_first", 'Workflow: {"id": 1, "n": [2]}, x: 2, yy: 3, zz: 4'),
+    ("plain_then_quoted_then_plain", 'p\nSteps: 1, Seed: 2, Lora hashes: "a: 1, b: 2", Version: v1, ADetailer model: f.pt'),
+    ("comma_inside_value", "p\nSteps: 1, Seed: 2, Model: a,b, Size: 8x8, Clip skip: 2"),
+    ("two_spaces_after_comma", "p\nSteps: 1, Seed: 2,  Model: a, Size: 8x8"),
+    ("unknown_key_with_dot", "p\nSteps: 1, Seed: 2, k.ey: v, Size: 8x8"),
+    ("quote_inside_plain_value", 'p\nSteps: 1, Seed: 2, Model: a"b, Size: 8x8, x,,,,y"z, Clip skip: 2'),
     ("only_whitespace", " \n\t\n "),
     ("lora_hashes_real", 'x\nSteps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 1, '
      'Size: 832x1216, Lora hashes: "add_detail: 7c6bad76eb54, more_details: 3b8aa1d351ef", Version: v1.10.1'),
