@@ -24,9 +24,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from promptlab.frozen import FrozenBuilder
 from promptlab.init_image import InitImage
 
 
@@ -272,8 +273,9 @@ def parse_infotext(text: str) -> tuple[GenerationParams, tuple[str, ...]]:
                 continue
         warnings.append(f"infotext: {key}: {value!r} is not a valid {kind}; kept in extra")
         extra.append((key, value))
-    order = tuple([key for key, _ in pairs]) if pairs else ()
-    return _new_params(values, tuple(extra), order), tuple(warnings)
+    values["extra"] = tuple(extra)
+    values["infotext_order"] = tuple([key for key, _ in pairs]) if pairs else ()
+    return _BUILD.build(values), tuple(warnings)
 
 
 def _is_parameter_line(line: str) -> bool:
@@ -289,45 +291,9 @@ def _is_parameter_line(line: str) -> bool:
     return True
 
 
-def _field_defaults(cls: type) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...], bool]:
-    """A dataclass's defaults and default factories, and whether ``_new_params`` may fill an
-    instance directly (every field settable by ``__init__`` and given a default, no ``__post_init__``)."""
-    defaults: dict[str, Any] = {}
-    factories: list[tuple[str, Any]] = []
-    direct = not hasattr(cls, "__post_init__")
-    for f in fields(cls):
-        if f.default is not MISSING:
-            defaults[f.name] = f.default
-        elif f.default_factory is not MISSING:
-            defaults[f.name] = None  # keeps __init__'s attribute order; the factory fills it per instance
-            factories.append((f.name, f.default_factory))
-        else:
-            direct = False
-        direct = direct and f.init
-    return defaults, tuple(factories), direct
-
-
-# Read-only after import (a plain dict: dict.update from a dict is the fast copy).
-_DEFAULTS, _FACTORIES, _DIRECT = _field_defaults(GenerationParams)
-
-
-def _new_params(values: dict[str, Any], extra: tuple[tuple[str, str], ...], order: tuple[str, ...]) -> GenerationParams:
-    """``GenerationParams(**values, extra=extra, infotext_order=order)`` for values the parser
-    already converted. The generated ``__init__`` of this frozen 60-field class makes one
-    ``object.__setattr__`` per field (~13 µs, as long as the rest of the parse); filling the
-    instance dict gives the same object. Falls back to ``__init__`` as soon as the class gains
-    validation (``__post_init__``) or a field without a default."""
-    if not _DIRECT:
-        return GenerationParams(**values, extra=extra, infotext_order=order)
-    params = object.__new__(GenerationParams)
-    state = params.__dict__
-    state.update(_DEFAULTS)
-    for name, factory in _FACTORIES:
-        state[name] = factory()
-    state.update(values)
-    state["extra"] = extra
-    state["infotext_order"] = order
-    return params
+# Read only after import: fills GenerationParams without its 60 frozen setattrs (~13 µs, as long
+# as the rest of the parse); calls __init__ instead as soon as the class gains validation.
+_BUILD = FrozenBuilder(GenerationParams)
 
 
 def _a1111_param_count(line: str, limit: int = 3) -> int:

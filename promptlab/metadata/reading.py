@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, ContextManager
 
 from promptlab.errors import PromptlabError
+from promptlab.frozen import FrozenBuilder
 from promptlab.metadata.extract import (
     PNG_HEAD_BYTES,
     Extracted,
@@ -188,9 +189,13 @@ def _assemble(name: str, extracted: Extracted, result: ReaderResult | None, warn
         except (ValueError, TypeError, PromptlabError) as exc:
             more = [f"NovelAI -> A1111 prompt conversion failed ({exc}); prompts are as stored"]
         warnings += more
-    return ImageMetadata(
-        name, generator=result.generator, params=params_list[0] if params_list else None, raw=raw,
-        warnings=tuple(dict.fromkeys(warnings)), params_list=params_list, format=result.format,
-        container=extracted.container, image_width=extracted.width, image_height=extracted.height,
-        locations=locations, unclaimed=unclaimed, details=details,
-    )
+    return _BUILD_METADATA.build({
+        "source": name, "generator": result.generator, "params": params_list[0] if params_list else None, "raw": raw,
+        "warnings": tuple(dict.fromkeys(warnings)), "params_list": params_list, "format": result.format,
+        "container": extracted.container, "image_width": extracted.width, "image_height": extracted.height,
+        "locations": locations, "unclaimed": unclaimed, "details": details,
+    })
+
+
+# Read only after import: ImageMetadata without its 14 frozen setattrs (see promptlab.frozen).
+_BUILD_METADATA = FrozenBuilder(ImageMetadata)

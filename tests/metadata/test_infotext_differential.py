@@ -148,38 +148,12 @@ def test_odd_cases(text):
     assert_same_parse(text)
 
 
-def test_new_params_is_the_dataclass_init():
-    assert P._DIRECT  # the fast construction is in use (no __post_init__, every field has a default)
-    assert _exact(P._new_params({}, (), ())) == _exact(GenerationParams())
-    values = {"prompt": "p", "steps": 3, "cfg_scale": 4.5, "width": 8, "tiling": True, "model": "m"}
-    built = P._new_params(values, (("k", "v"),), ("Steps", "k"))
-    assert _exact(built) == _exact(GenerationParams(**values, extra=(("k", "v"),), infotext_order=("Steps", "k")))
+def test_parsed_params_are_built_without_init():
+    assert P._BUILD.direct  # the fast construction is in use (tests/test_frozen.py proves it equal)
+    p = parse_infotext("p\nSteps: 3, Seed: 4, Size: 8x16")[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        built.steps = 4  # still frozen
-    assert hash(built) == hash(GenerationParams(**values, extra=(("k", "v"),)))
-
-
-def test_new_params_falls_back_when_the_class_validates():
-    @dataclasses.dataclass(frozen=True)
-    class Checked:
-        a: int = 1
-
-        def __post_init__(self) -> None:
-            if self.a < 0:
-                raise ValueError("a")
-
-    @dataclasses.dataclass(frozen=True)
-    class Required:
-        a: int
-
-    @dataclasses.dataclass(frozen=True)
-    class Plain:
-        a: int = 1
-        b: tuple = dataclasses.field(default_factory=tuple)
-
-    assert P._field_defaults(Checked)[2] is False
-    assert P._field_defaults(Required)[2] is False
-    assert P._field_defaults(Plain) == ({"a": 1, "b": None}, (("b", tuple),), True)
+        p.steps = 4  # still frozen
+    assert hash(p) == hash(GenerationParams(prompt="p", steps=3, seed=4, width=8, height=16))
 
 
 # --- fuzzing -------------------------------------------------------------------------------------
