@@ -96,9 +96,10 @@ class RapidfuzzScan:
             for lang, text in table.translations.get(i, ()):
                 if lang == "zh" and has_cjk(text):
                     texts.append(text)
-                    if pinyins.get((i, text)):  # the same pinyin keys as tagdb's (瓶Miku: ping, pingmiku)
-                        full = pinyin_keys(pinyins[(i, text)])[0]
-                        texts += [full, label_typed_key(text, full)] if label_typed_key(text, full) else [full]
+                    syllables = pinyins.get((i, text))
+                    if syllables:  # the same pinyin keys as tagdb's (瓶Miku: ping, pingmiku)
+                        typed = label_typed_key(text, syllables)
+                        texts += [pinyin_keys(syllables)[0]] + ([typed] if typed else [])
             for text in texts:
                 self.choices.append(search_key(text))
                 self.owners.append(i)

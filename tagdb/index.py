@@ -30,7 +30,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from tagdb.model import Tag, Via
-from tagdb.normalize import has_cjk, pinyin_keys, pinyin_query, search_key, typed_pinyin
+from tagdb.normalize import han_readings, has_cjk, pinyin_keys, pinyin_query, search_key, typed_pinyin
 
 # Row levels and their scores (prefix match / exact match). The public meaning of a score is in
 # SearchHit: 100 exact, 95 prefix or a whole later word, 85 a later word's prefix, 80 pinyin, <=80 fuzzy.
@@ -149,11 +149,25 @@ def deletion_variants(key: str) -> set[str]:
     return {key} | {key[:p] + key[p + 1:] for p in range(len(key))}
 
 
-def label_typed_key(text: str, full: str) -> str:
+def label_typed_key(text: str, syllables: str) -> str:
     """The pinyin key of a label with its letters and digits kept ("pingmiku" for 瓶Miku), or "" when
-    that is just ``full`` (the label's pinyin without them)."""
-    typed = "".join(typed_pinyin(text).split())
-    return typed if typed != full else ""
+    that is just its pinyin ("ping"). Spelt from the stored ``syllables``, not pypinyin's table (~60 MB)."""
+    pairs = han_readings(text, syllables)
+    typed = "".join(typed_pinyin(text, dict(pairs)).split()) if pairs else ""
+    return typed if typed != "".join(syllables.split()) else ""
+
+
+def readings_of(table: "TagTable", pinyins: dict[tuple[int, str], str]) -> dict[str, str]:
+    """Han character -> the syllable its labels were imported with (first label in table order wins):
+    how a query such as "初音wei" is spelt in pinyin without loading pypinyin's table."""
+    readings: dict[str, str] = {}
+    for i in range(len(table.names)):
+        for _, text in table.translations.get(i, ()):
+            syllables = pinyins.get((i, text), "")
+            if syllables:
+                for ch, syllable in han_readings(text, syllables):
+                    readings.setdefault(ch, syllable)
+    return readings
 
 
 def _fast_key(name: str) -> str:
@@ -210,7 +224,7 @@ def build_entries(table: TagTable, pinyins: dict[tuple[int, str], str]) -> tuple
             syllables = pinyins.get((i, text), "")
             if syllables:
                 full, initials = pinyin_keys(syllables)
-                typed = label_typed_key(text, full)  # "pingmiku" for 瓶Miku, whose full is "ping"
+                typed = label_typed_key(text, syllables)  # "pingmiku" for 瓶Miku, whose full is "ping"
                 add(full, i, LEVEL_PINYIN_PART if typed else LEVEL_PINYIN, 3, text, lang)
                 if len(initials) >= 2:
                     add(initials, i, LEVEL_INITIALS, 3, text, lang)
@@ -228,6 +242,7 @@ class SearchIndex:
         self.tag_by_name = tag_by_name if tag_by_name is not None else {n: i for i, n in enumerate(table.names)}
         self.alias_target = alias_target or {}
         latin, trans = build_entries(table, pinyins)
+        self.han_readings = readings_of(table, pinyins)
         pops = np.where(table.post_counts < 0, 0, table.post_counts).astype(np.int64)
         self._pops = pops
         self.set_popularity(pops)
@@ -378,7 +393,7 @@ class SearchIndex:
 
         allow_en = langs is None or "en" in langs
         reserved = None
-        qp = pinyin_query(q)  # compared with pinyin keys: "chang fa" -> changfa, "初音wei" -> chuyinwei
+        qp = pinyin_query(q, self.han_readings)  # compared with pinyin keys: "chang fa" -> changfa, "初音wei" -> chuyinwei
         if has_cjk(q):
             self._search_translations(q, limit, categories, langs, offer)
             if qp:

@@ -18,7 +18,7 @@ import numpy as np
 from tagdb.index import Entries, SearchIndex, TagTable
 
 FORMAT = 4  # 2: ranking by score + popularity (row_rank changed); 3: typed pinyin keys (瓶Miku: pingmiku);
-# 4: one-deletion variants of short keys (del_keys, del_rows)
+# 4: one-deletion variants of short keys (del_keys, del_rows), Han readings for mixed queries
 _ARRAYS = ("row_tag", "row_level", "row_via", "row_lang", "row_rank", "row_cat", "trans_start", "trans_tag",
            "trans_len", "trans_lang", "fuzzy_rows", "gram_keys", "gram_starts", "gram_rows", "word_rows", "_pops",
            "del_keys", "del_rows")
@@ -70,6 +70,8 @@ def save(index: SearchIndex, path: Path, stamp: tuple[int, int, int]) -> bool:
         data[f"e_{name}"] = np.frombuffer(getattr(tr, name), dtype=np.int32 if name == "tags" else np.int8)
     langs = sorted(index.lang_codes, key=index.lang_codes.get)
     data["lang_blob"], data["lang_len"] = _pack(langs)
+    data["hr_chars_blob"], data["hr_chars_len"] = _pack(list(index.han_readings))
+    data["hr_syll_blob"], data["hr_syll_len"] = _pack(list(index.han_readings.values()))
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
@@ -117,5 +119,7 @@ def load(path: Path, stamp: tuple[int, int, int], tagset: str) -> SearchIndex | 
     index.trans_text = "\x00".join(index.trans.keys) + "\x00"
     index.lang_codes = {lang: code for code, lang in enumerate(_unpack(data["lang_blob"], data["lang_len"]))}
     index.lang_names = {v: k for k, v in index.lang_codes.items()}
+    index.han_readings = dict(zip(_unpack(data["hr_chars_blob"], data["hr_chars_len"]),
+                                  _unpack(data["hr_syll_blob"], data["hr_syll_len"])))
     index.loaded_from_cache = True
     return index

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 
 _SPACES = re.compile(r"[\s_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -80,22 +81,26 @@ def _char_pinyin() -> dict[str, str]:
 
 
 _LATIN_RUN = re.compile(r"[a-z0-9]+")
+_TOKENS = re.compile(r"[a-z0-9]+|.", re.DOTALL)
 
 
-def typed_pinyin(text: str) -> str:
+def typed_pinyin(text: str, readings: Mapping[str, str] | None = None) -> str:
     """How a label that mixes Han characters with Latin letters or digits is typed in a pinyin search:
     the syllables of its Han characters with its letters and digits kept where they stand, space
     separated ("瓶Miku" -> "ping miku", "M字开腿" -> "m zi kai tui", "1个女孩" -> "1 ge nv hai"). ``pinyin()``
     drops the letters, so "瓶Miku" read "ping", which nobody types for it. "" when ``text`` has no Han
     character or no Latin letter or digit (then ``pinyin()`` already spells all of it).
+
+    ``readings`` (character -> syllable) replaces pypinyin's table, whose loading costs ~60 MB: the
+    search index passes the readings its own labels were imported with. Characters it lacks are dropped,
+    as ``pinyin()`` drops characters without a reading.
     """
     folded = _fold(text)  # full-width letters and digits (Ｍ, １) are typed as ASCII ones
     if not has_han(folded) or not _LATIN_RUN.search(folded):
         return ""
-    table = _char_pinyin()
+    table = _char_pinyin() if readings is None else readings
     words: list[str] = []
-    for run in re.finditer(r"[a-z0-9]+|.", folded, re.DOTALL):
-        token = run.group()
+    for token in _TOKENS.findall(folded):
         if token in table:
             words.append(table[token])
         elif token[0].isascii() and token[0].isalnum():
@@ -103,12 +108,19 @@ def typed_pinyin(text: str) -> str:
     return " ".join(words)
 
 
-def pinyin_query(key: str) -> str:
+def han_readings(text: str, syllables: str) -> list[tuple[str, str]]:
+    """(Han character, syllable) pairs of a label and its ``pinyin()`` output, [] when they do not pair
+    up (a reading stored by another tool): one syllable per Han character, in order."""
+    chars, parts = _HAN.findall(_fold(text)), syllables.split()
+    return list(zip(chars, parts)) if len(chars) == len(parts) else []
+
+
+def pinyin_query(key: str, readings: Mapping[str, str] | None = None) -> str:
     """What a search key is compared with pinyin keys as: without spaces ("chang fa" -> "changfa": some
     type a space between syllables), and a key mixing Han characters with letters as its typed pinyin
     ("初音wei" -> "chuyinwei": the start of a label, then its pinyin). "" for a key in CJK alone."""
     if has_cjk(key):
-        return "".join(typed_pinyin(key).split())
+        return "".join(typed_pinyin(key, readings).split())
     return key.replace(" ", "")
 
 

@@ -11,6 +11,7 @@ from tagdb.index import (BAND_DIRECT, BAND_EXACT, BAND_FUZZY, EXACT_SCORE, FUZZY
                          LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS, LEVEL_PINYIN, LEVEL_PINYIN_PART, LEVEL_WORD, PINYIN_EXACT_BAND_CHARS,
                          PINYIN_EXACT_FRONT, PREFIX_SCORE,
                          TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING, TagTable, band_of, fuzzy_score, label_typed_key,
+                         readings_of,
                          pinyin_is_whole_label, pop_points, rank_value, reserve_slot)
 from tagdb.model import Via
 from tagdb.normalize import has_cjk, pinyin_keys, pinyin_query, search_key
@@ -41,7 +42,7 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
 
     allow_en = langs is None or "en" in langs
     short_exact_pinyin: dict[int, str] = {}  # tag -> label whose whole pinyin is a short query
-    qp = pinyin_query(q)  # pinyin keys are compared with the query without spaces, or a mixed one's pinyin
+    qp = pinyin_query(q, readings_of(table, pinyins))  # pinyin keys are compared with the query without spaces, or a mixed one's pinyin
     cjk = has_cjk(q)
     if cjk:
         for i in range(len(table.names)):
@@ -66,7 +67,7 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
             if not qp or not syllables or not has_cjk(text) or (langs is not None and lang not in langs):
                 continue
             full, initials = pinyin_keys(syllables)
-            typed = label_typed_key(text, full)  # "pingmiku" for 瓶Miku, whose full ("ping") is only part
+            typed = label_typed_key(text, syllables)  # "pingmiku" for 瓶Miku, whose full ("ping") is only part
             keys = ((LEVEL_PINYIN_PART, full), (LEVEL_PINYIN, typed)) if typed else ((LEVEL_PINYIN, full),)
             for level, k in (*keys, (LEVEL_INITIALS, initials)):
                 if (level == LEVEL_INITIALS and len(initials) < 2) or not k:

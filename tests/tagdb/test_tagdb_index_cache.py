@@ -5,7 +5,7 @@ from __future__ import annotations
 import tagdb
 from tagdb.index_cache import cache_path
 
-QUERIES = ["long", "长发", "changfa", "blnde hair", "hair long", "cf", "s"]
+QUERIES = ["long", "长发", "changfa", "blnde hair", "hair long", "cf", "s", "chang fa", "东方pro", "smlie", "dongfangproject"]
 
 
 def _answers(index):
