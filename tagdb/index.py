@@ -30,7 +30,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from tagdb.model import Tag, Via
-from tagdb.normalize import han_readings, has_cjk, pinyin_keys, pinyin_query, search_key, typed_pinyin
+from tagdb.normalize import (han_chars, han_readings, has_cjk, has_latin, pinyin_keys, pinyin_query, search_key,
+                             typed_pinyin)
 
 # Row levels and their scores (prefix match / exact match). The public meaning of a score is in
 # SearchHit: 100 exact, 95 prefix or a whole later word, 85 a later word's prefix, 80 pinyin, <=80 fuzzy.
@@ -152,21 +153,22 @@ def deletion_variants(key: str) -> set[str]:
 def label_typed_key(text: str, syllables: str) -> str:
     """The pinyin key of a label with its letters and digits kept ("pingmiku" for 瓶Miku), or "" when
     that is just its pinyin ("ping"). Spelt from the stored ``syllables``, not pypinyin's table (~60 MB)."""
+    if not has_latin(text):  # most labels
+        return ""
     pairs = han_readings(text, syllables)
     typed = "".join(typed_pinyin(text, dict(pairs)).split()) if pairs else ""
     return typed if typed != "".join(syllables.split()) else ""
 
 
-def readings_of(table: "TagTable", pinyins: dict[tuple[int, str], str]) -> dict[str, str]:
-    """Han character -> the syllable its labels were imported with (first label in table order wins):
+def readings_of(pinyins: dict[tuple[int, str], str]) -> dict[str, str]:
+    """Han character -> the syllable its labels were imported with (the first label by (tag, text) wins):
     how a query such as "初音wei" is spelt in pinyin without loading pypinyin's table."""
     readings: dict[str, str] = {}
-    for i in range(len(table.names)):
-        for _, text in table.translations.get(i, ()):
-            syllables = pinyins.get((i, text), "")
-            if syllables:
-                for ch, syllable in han_readings(text, syllables):
-                    readings.setdefault(ch, syllable)
+    for key in sorted(pinyins):
+        text = key[1]
+        if not readings.keys() >= set(han_chars(text)):  # most labels add nothing new
+            for ch, syllable in han_readings(text, pinyins[key]):
+                readings.setdefault(ch, syllable)
     return readings
 
 
@@ -242,7 +244,7 @@ class SearchIndex:
         self.tag_by_name = tag_by_name if tag_by_name is not None else {n: i for i, n in enumerate(table.names)}
         self.alias_target = alias_target or {}
         latin, trans = build_entries(table, pinyins)
-        self.han_readings = readings_of(table, pinyins)
+        self.han_readings = readings_of(pinyins)
         pops = np.where(table.post_counts < 0, 0, table.post_counts).astype(np.int64)
         self._pops = pops
         self.set_popularity(pops)
@@ -393,7 +395,7 @@ class SearchIndex:
 
         allow_en = langs is None or "en" in langs
         reserved = None
-        qp = pinyin_query(q, self.han_readings)  # compared with pinyin keys: "chang fa" -> changfa, "初音wei" -> chuyinwei
+        qp = pinyin_query(q, self.han_readings)  # pinyin keys see "chang fa" as changfa, "初音wei" as chuyinwei
         if has_cjk(q):
             self._search_translations(q, limit, categories, langs, offer)
             if qp:

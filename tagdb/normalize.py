@@ -81,6 +81,7 @@ def _char_pinyin() -> dict[str, str]:
 
 
 _LATIN_RUN = re.compile(r"[a-z0-9]+")
+_LATIN_ANY = re.compile(r"[0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")  # before folding: Ｍ is M
 _TOKENS = re.compile(r"[a-z0-9]+|.", re.DOTALL)
 
 
@@ -95,6 +96,8 @@ def typed_pinyin(text: str, readings: Mapping[str, str] | None = None) -> str:
     search index passes the readings its own labels were imported with. Characters it lacks are dropped,
     as ``pinyin()`` drops characters without a reading.
     """
+    if not _LATIN_ANY.search(text):  # most labels: checked before the costlier folding
+        return ""
     folded = _fold(text)  # full-width letters and digits (Ｍ, １) are typed as ASCII ones
     if not has_han(folded) or not _LATIN_RUN.search(folded):
         return ""
@@ -106,6 +109,15 @@ def typed_pinyin(text: str, readings: Mapping[str, str] | None = None) -> str:
         elif token[0].isascii() and token[0].isalnum():
             words.append(token)
     return " ".join(words)
+
+
+def has_latin(text: str) -> bool:
+    """Whether ``text`` has a Latin letter or digit, full-width ones included."""
+    return _LATIN_ANY.search(text) is not None
+
+
+def han_chars(text: str) -> list[str]:
+    return _HAN.findall(text)
 
 
 def han_readings(text: str, syllables: str) -> list[tuple[str, str]]:

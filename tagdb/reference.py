@@ -8,11 +8,10 @@ so tests compare its top hits with this full scan. Used by tests and the benchma
 from __future__ import annotations
 
 from tagdb.index import (BAND_DIRECT, BAND_EXACT, BAND_FUZZY, EXACT_SCORE, FUZZY_CUTOFF, FUZZY_POP_WEIGHT, FUZZY_WEIGHT,
-                         LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS, LEVEL_PINYIN, LEVEL_PINYIN_PART, LEVEL_WORD, PINYIN_EXACT_BAND_CHARS,
-                         PINYIN_EXACT_FRONT, PREFIX_SCORE,
-                         TRANS_EXACT, TRANS_PREFIX, TRANS_SUBSTRING, TagTable, band_of, fuzzy_score, label_typed_key,
-                         readings_of,
-                         pinyin_is_whole_label, pop_points, rank_value, reserve_slot)
+                         LEVEL_COMPACT, LEVEL_FULL, LEVEL_INITIALS, LEVEL_PINYIN, LEVEL_PINYIN_PART, LEVEL_WORD,
+                         PINYIN_EXACT_BAND_CHARS, PINYIN_EXACT_FRONT, PREFIX_SCORE, TRANS_EXACT, TRANS_PREFIX,
+                         TRANS_SUBSTRING, TagTable, band_of, fuzzy_score, label_typed_key, pinyin_is_whole_label,
+                         pop_points, rank_value, readings_of, reserve_slot)
 from tagdb.model import Via
 from tagdb.normalize import has_cjk, pinyin_keys, pinyin_query, search_key
 
@@ -42,7 +41,7 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
 
     allow_en = langs is None or "en" in langs
     short_exact_pinyin: dict[int, str] = {}  # tag -> label whose whole pinyin is a short query
-    qp = pinyin_query(q, readings_of(table, pinyins))  # pinyin keys are compared with the query without spaces, or a mixed one's pinyin
+    qp = pinyin_query(q, readings_of(pinyins))  # pinyin keys see the query without spaces, a mixed one as pinyin
     cjk = has_cjk(q)
     if cjk:
         for i in range(len(table.names)):

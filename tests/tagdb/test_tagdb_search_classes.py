@@ -291,7 +291,8 @@ def test_regression_han_part_of_a_mixed_label_ranked_as_its_whole_pinyin(mixed_l
 
 
 @pytest.mark.parametrize("query, first", [
-    ("chang fa", "long_hair"), ("chu yin wei lai", "hatsune_miku"), ("chu yin", "hatsune_miku"), ("m zi", "spread_legs"),
+    ("chang fa", "long_hair"), ("chu yin wei lai", "hatsune_miku"), ("chu yin", "hatsune_miku"),
+    ("m zi", "spread_legs"),
 ], ids=lambda v: v)
 def test_regression_pinyin_with_spaces_between_syllables_found_nothing(mixed_label_db, query, first):
     """Pinyin keys have no spaces, so "chang fa" (some type a space between syllables) matched no key."""
@@ -328,7 +329,8 @@ def test_mixed_and_spaced_pinyin_match_reference(mixed_label_db, filters):
 
 
 @pytest.mark.parametrize("typo, wanted", [
-    ("patns", "pants"), ("simle", "smile"), ("pnats", "pants"), ("smle", "smile"), ("smiile", "smile"), ("smilr", "smile"),
+    ("patns", "pants"), ("simle", "smile"), ("pnats", "pants"), ("smle", "smile"), ("smiile", "smile"),
+    ("smilr", "smile"),
 ], ids=lambda v: v)
 def test_regression_short_name_typo_missed_by_trigram_candidates(tmp_path, write, typo, wanted):
     """"patns" shares one trigram with pants (" pa") but two with every name starting "pat", so the 200

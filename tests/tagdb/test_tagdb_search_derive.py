@@ -21,7 +21,8 @@ def table_of(rows: list[tuple[str, int, str]]) -> TagTable:
 
 def test_regression_pinyin_query_dropped_the_label_letters():
     """瓶Miku gave the pinyin query "ping" (letters dropped): nobody types that for it, and it is 瓶 (bottle)."""
-    table = table_of([("bottle_miku", 700, "瓶Miku"), ("spread_legs", 900, "M字开腿"), ("long_hair", 500, "长发")])
+    table = table_of([("bottle_miku", 700, "瓶Miku"), ("spread_legs", 900, "M字开腿"),
+                      ("long_hair", 500, "长发")])
     queries = {q.query: table.names[q.wanted] for q in derive_queries(table, 3, classes=("pinyin",))}
     assert queries == {"pingmiku": "bottle_miku", "mzikaitui": "spread_legs", "changfa": "long_hair"}
 
