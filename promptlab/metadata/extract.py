@@ -13,6 +13,7 @@ import io
 import os
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -119,17 +120,24 @@ class _PositionalReader:
     def __init__(self, stream: BinaryIO | None = None, fd: int | None = None) -> None:
         self._stream = stream
         self._fd = fd
-        self._memory: bytes | None = None
+        self._memory = b""
+        # read_at is chosen once: it runs once per chunk header past the first read
+        self.read_at: Callable[[int, int], bytes] = self._read_stream
         if isinstance(stream, io.BytesIO):
             self._memory = stream.getvalue()
+            self.read_at = self._read_memory
         elif isinstance(stream, io.BufferedReader) and hasattr(os, "pread"):
             self._fd = stream.fileno()
-
-    def read_at(self, offset: int, n: int) -> bytes:
-        if self._memory is not None:
-            return self._memory[offset:offset + n]
         if self._fd is not None:
-            return os.pread(self._fd, n, offset)
+            self.read_at = self._read_fd
+
+    def _read_memory(self, offset: int, n: int) -> bytes:
+        return self._memory[offset:offset + n]
+
+    def _read_fd(self, offset: int, n: int) -> bytes:
+        return os.pread(self._fd, n, offset)
+
+    def _read_stream(self, offset: int, n: int) -> bytes:
         self._stream.seek(offset)
         return self._stream.read(n)
 

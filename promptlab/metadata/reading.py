@@ -66,7 +66,7 @@ def _read_path(name: str, path: str | os.PathLike[str], stealth: str, convert_na
     object costs as much as the whole chunk walk); other containers and pixel decoding get a
     file object as before."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, os.O_RDONLY)  # POSIX only (os.pread), so no O_BINARY to add
     except OSError as exc:
         return ImageMetadata(name, error=f"cannot open file: {exc.strerror or exc}")
     try:
