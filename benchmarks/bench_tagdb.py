@@ -2,6 +2,7 @@
 against two baselines run in the same process on the same queries.
 
     .venv/bin/python benchmarks/bench_tagdb.py [--shared ../shared] [--per-class 200] [--db KEEP.sqlite]
+        [--misses | --show-misses]   # per class: the misses a baseline hits | every miss
 
 Uses the full Danbooru 2025-05-01 list (150,661 tags) and BooruTagCart's Chinese names from
 ../shared/data (``--db`` keeps the imported database at that path and reuses it on the next run).
@@ -9,8 +10,9 @@ Queries are derived from the data (``tagdb.evaluate``: prefix, inner word, one-l
 Chinese name, pinyin; fixed seed, popular tags drawn more often); a query hits when the tag it was
 derived from is among the first five results. Baselines:
 
-* naive rapidfuzz: ``process.extract(query, every name, alias, Chinese label and full pinyin,
-  scorer=WRatio)``, hits ranked by score then post count;
+* naive rapidfuzz: ``process.extract(query, every name, alias, Chinese label and full pinyin (the
+  same pinyin keys as tagdb's, letters kept for mixed labels), scorer=WRatio)``, hits ranked by score
+  then post count;
 * tagcomplete-like: tags whose name or an alias has a word starting with the query (or whose Chinese
   label contains it), by post count: the rule of a1111-sd-webui-tagcomplete.
 """
