@@ -248,8 +248,9 @@ def parse_infotext(text: str) -> tuple[GenerationParams, tuple[str, ...]]:
     values: dict[str, Any] = {"prompt": prompt, "negative_prompt": negative}
     extra: list[tuple[str, str]] = []
     warnings: list[str] = []
+    spec_of = _BY_KEY.get
     for key, value in pairs or ():
-        spec = _BY_KEY.get(key)
+        spec = spec_of(key)
         if spec is None:
             extra.append((key, value))
             continue
@@ -361,9 +362,9 @@ def _scan_parameter_line(line: str) -> list[tuple[str, str]] | None:
     if line.lstrip().startswith(_NEGATIVE):
         return None
     pairs: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(line):
-        pair = _PAIR_RE.match(line, pos)
+    pos, end_of_line, match_pair = 0, len(line), _PAIR_RE.match  # locals: this loop runs per item
+    while pos < end_of_line:
+        pair = match_pair(line, pos)
         if pair is not None:  # the common plain or quoted item, in one match
             key, plain, quoted = pair.groups()
             pairs.append((key, plain.rstrip() if quoted is None else _unquote(quoted)))

@@ -173,8 +173,8 @@ def _assemble(name: str, extracted: Extracted, result: ReaderResult | None, warn
     for item in extracted.items:
         raw.setdefault(item.key, item.text)
     claimed = set(result.claimed) if result else set()
-    unclaimed = tuple(key for key in raw if key not in claimed)
-    locations = tuple(item.location for item in extracted.items if item.key in claimed)
+    unclaimed = tuple([key for key in raw if key not in claimed])
+    locations = tuple([item.location for item in extracted.items if item.key in claimed])
     if result is None:
         return ImageMetadata(name, raw=raw, warnings=tuple(warnings), container=extracted.container,
                              image_width=extracted.width, image_height=extracted.height, unclaimed=unclaimed)
