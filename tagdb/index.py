@@ -232,6 +232,8 @@ def build_entries(table: TagTable, pinyins: dict[tuple[int, str], str]) -> tuple
                     add(initials, i, LEVEL_INITIALS, 3, text, lang)
                 if typed:
                     add(typed, i, LEVEL_PINYIN, 3, text, lang)
+                if "v" in full:  # ü: "nuhai" for 女孩 (nvhai), as a prefix only: nu, lu are syllables too
+                    add(full.replace("v", "u"), i, LEVEL_PINYIN_PART, 3, text, lang)
     return latin, trans
 
 

@@ -68,6 +68,7 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
             full, initials = pinyin_keys(syllables)
             typed = label_typed_key(text, syllables)  # "pingmiku" for 瓶Miku, whose full ("ping") is only part
             keys = ((LEVEL_PINYIN_PART, full), (LEVEL_PINYIN, typed)) if typed else ((LEVEL_PINYIN, full),)
+            keys += ((LEVEL_PINYIN_PART, full.replace("v", "u")),) if "v" in full else ()  # ü typed as u
             for level, k in (*keys, (LEVEL_INITIALS, initials)):
                 if (level == LEVEL_INITIALS and len(initials) < 2) or not k:
                     continue

@@ -290,6 +290,15 @@ def test_regression_han_part_of_a_mixed_label_ranked_as_its_whole_pinyin(mixed_l
     assert names == ["bottle", "bottle_miku"]  # still found by the Han part, after the whole 瓶子 reading
 
 
+def test_v_for_u_typed_as_u(mixed_label_db):
+    """Pinyin keys spell ü as v, as IMEs do (女孩 nvhai); who types "nuhai" found nothing by pinyin. The u
+    spelling now finds it, as a prefix (80: nu and lu are syllables of their own)."""
+    db = tagdb.open_db(mixed_label_db, readonly=True)
+    hits = {h.tag.name: h for h in db.search("nuhai", limit=5)}
+    assert hits["girl"].via is Via.PINYIN and hits["girl"].score == 80 and hits["girl"].matched == "女孩"
+    assert db.search("nvhai", limit=1)[0].score == 90  # the v spelling is still the whole label
+
+
 @pytest.mark.parametrize("query, first", [
     ("chang fa", "long_hair"), ("chu yin wei lai", "hatsune_miku"), ("chu yin", "hatsune_miku"),
     ("m zi", "spread_legs"),
@@ -319,8 +328,8 @@ def test_mixed_and_spaced_pinyin_match_reference(mixed_label_db, filters):
 
     index = tagdb.open_db(mixed_label_db, readonly=True).index()
     pinyins = pinyins_of(mixed_label_db, index)
-    for q in ("pingmiku", "ping miku", "ping", "p", "pingm", "nvhai", "nv", "m", "mz", "mzikaitui", "m zi", "chang fa",
-              "c f", "初音wei", "初音", "瓶mi", "瓶m", "女h", "long hair", "miku"):
+    for q in ("pingmiku", "ping miku", "ping", "p", "pingm", "nvhai", "nv", "nuhai", "nu", "m", "mz", "mzikaitui", "m zi",
+              "chang fa", "c f", "初音wei", "初音", "瓶mi", "瓶m", "女h", "long hair", "miku"):
         for limit in (1, 3, 12):
             fast = index.search(q, limit=limit, fuzzy=False, categories=filters.get("categories"),
                                 langs=filters.get("langs"), score_cutoff=filters.get("score_cutoff"))
