@@ -6,13 +6,17 @@ typing), and ranking by post count over a large MATCH set is slow. Instead:
 * **Prefix table**: every searchable key in one sorted Python list (``bisect`` finds a prefix range in
   microseconds) with aligned numpy arrays (tag, rank value, category, language). Keys are the search
   form of names and aliases, their space-free form ("longhair"), every later word-suffix ("hair" for
-  "long hair"), and the pinyin of Chinese labels in full ("changfa") and initials ("cf"). The best
+  "long hair"), and the pinyin of Chinese labels in full ("changfa"), initials ("cf"), with a mixed
+  label's letters kept ("pingmiku" for 瓶Miku) and with ü as u ("nuhai"). Pinyin rows are compared with
+  the query without spaces ("chang fa"), or with a Chinese-then-pinyin query's pinyin ("初音wei"). The best
   rows of a range come from ``argpartition`` on the rank value (tier, then post count), so a one-letter
   prefix over 150k tags costs about as much as a ten-letter one.
 * **Chinese**: labels are joined into one string and searched with ``str.find`` semantics
   (``re.finditer``), so substrings ("长发" in "黑长发") are found at C speed.
 * **Fuzzy** (typos, word order): a trigram posting list in numpy picks ~200 candidates sharing the
-  most trigrams with the query; rapidfuzz's WRatio ranks them. A naive ``process.extract`` over all
+  most trigrams with the query, and names of up to 8 characters within one edit come from their
+  one-deletion variants (a short name shares too few trigrams with its typo); rapidfuzz's WRatio
+  ranks them. A naive ``process.extract`` over all
   names takes ~150 ms; this takes ~1-3 ms.
 
 ``search_slow`` in ``tagdb.reference`` implements the same ranking by brute force; a differential
