@@ -35,7 +35,7 @@ from rapidfuzz import fuzz, process
 
 from tagdb.model import Tag, Via
 from tagdb.normalize import (han_chars, han_readings, has_cjk, has_latin, pinyin_keys, pinyin_query, search_key,
-                             typed_pinyin)
+                             split_stored_pinyin, typed_pinyin)
 
 # Row levels and their scores (prefix match / exact match). The public meaning of a score is in
 # SearchHit: 100 exact, 95 prefix or a whole later word, 85 a later word's prefix, 80 pinyin, <=80 fuzzy.
@@ -164,6 +164,19 @@ def label_typed_key(text: str, syllables: str) -> str:
     return typed if typed != "".join(syllables.split()) else ""
 
 
+def alt_pinyin_keys(alt: str, full: str, initials: str, typed: str) -> list[tuple[int, str]]:
+    """The keys of a label's phrase-aware reading where it differs from the character-by-character one
+    (角色扮演: "juesebanyan", "jsby" besides "jiaosebanyan", "jsby"), at the same levels. Labels with
+    letters keep only their typed key (their Han part alone is a partial reading anyway)."""
+    if not alt or typed:
+        return []
+    alt_full, alt_initials = pinyin_keys(alt)
+    keys = [(LEVEL_PINYIN, alt_full)] if alt_full != full else []
+    if alt_initials != initials and len(alt_initials) >= 2:
+        keys.append((LEVEL_INITIALS, alt_initials))
+    return keys
+
+
 def readings_of(pinyins: dict[tuple[int, str], str]) -> dict[str, str]:
     """Han character -> the syllable its labels were imported with (the first label by (tag, text) wins):
     how a query such as "初音wei" is spelt in pinyin without loading pypinyin's table."""
@@ -171,7 +184,7 @@ def readings_of(pinyins: dict[tuple[int, str], str]) -> dict[str, str]:
     for key in sorted(pinyins):
         text = key[1]
         if not readings.keys() >= set(han_chars(text)):  # most labels add nothing new
-            for ch, syllable in han_readings(text, pinyins[key]):
+            for ch, syllable in han_readings(text, split_stored_pinyin(pinyins[key])[0]):
                 readings.setdefault(ch, syllable)
     return readings
 
@@ -227,7 +240,7 @@ def build_entries(table: TagTable, pinyins: dict[tuple[int, str], str]) -> tuple
             if not has_cjk(text):
                 continue  # romanised "translations" (mostly machine-made artist names) add only noise
             trans.add(search_key(text), i, LEVEL_FULL, 2, text, lang)
-            syllables = pinyins.get((i, text), "")
+            syllables, alt = split_stored_pinyin(pinyins.get((i, text), ""))
             if syllables:
                 full, initials = pinyin_keys(syllables)
                 typed = label_typed_key(text, syllables)  # "pingmiku" for 瓶Miku, whose full is "ping"
@@ -238,6 +251,8 @@ def build_entries(table: TagTable, pinyins: dict[tuple[int, str], str]) -> tuple
                     add(typed, i, LEVEL_PINYIN, 3, text, lang)
                 if "v" in full:  # ü: "nuhai" for 女孩 (nvhai), as a prefix only: nu, lu are syllables too
                     add(full.replace("v", "u"), i, LEVEL_PINYIN_PART, 3, text, lang)
+                for level, key in alt_pinyin_keys(alt, full, initials, typed):
+                    add(key, i, level, 3, text, lang)
     return latin, trans
 
 

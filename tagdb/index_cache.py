@@ -17,8 +17,9 @@ import numpy as np
 
 from tagdb.index import Entries, SearchIndex, TagTable
 
-FORMAT = 5  # 2: ranking by score + popularity (row_rank changed); 3: typed pinyin keys (瓶Miku: pingmiku);
-# 4: one-deletion variants of short keys (del_keys, del_rows), Han readings for mixed queries; 5: ü-as-u pinyin keys
+FORMAT = 6  # 2: ranking by score + popularity (row_rank changed); 3: typed pinyin keys (瓶Miku: pingmiku);
+# 4: one-deletion variants of short keys (del_keys, del_rows), Han readings for mixed queries; 5: ü-as-u pinyin keys;
+# 6: phrase-aware pinyin keys (角色扮演: juesebanyan)
 _ARRAYS = ("row_tag", "row_level", "row_via", "row_lang", "row_rank", "row_cat", "trans_start", "trans_tag",
            "trans_len", "trans_lang", "fuzzy_rows", "gram_keys", "gram_starts", "gram_rows", "word_rows", "_pops",
            "del_keys", "del_rows")

@@ -56,6 +56,31 @@ def pinyin(text: str) -> str:
     return " ".join(table[c] for c in text if c in table)
 
 
+def stored_pinyin(text: str) -> str:
+    """What the translations table keeps for a Chinese label: ``pinyin(text)``, then ``|`` and the
+    phrase-aware reading (pypinyin's word dictionary) when that differs: "jiao se ban yan|jue se ban yan"
+    for 角色扮演. Neither reading is always right (the phrase one reads 马尾 as "ma yi"), and IME users
+    type the word's reading, so the index searches both; character by character stays the first."""
+    first = pinyin(text)
+    if not first:
+        return ""
+    from pypinyin import Style, lazy_pinyin  # the word dictionary: only at import, never in the index
+
+    words = [w for w in lazy_pinyin(" ".join(_HAN_RUNS.findall(text)), style=Style.NORMAL, errors="ignore")
+             if w.isascii() and w.isalpha()]
+    phrase = " ".join(words)
+    return f"{first}|{phrase}" if phrase and phrase != first and len(words) == len(first.split()) else first
+
+
+def split_stored_pinyin(value: str) -> tuple[str, str]:
+    """(character-by-character syllables, phrase-aware alternative or "") of a stored pinyin value."""
+    first, _, alt = value.partition("|")
+    return first, alt
+
+
+_HAN_RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
 # Heteronyms whose first table reading is not the one tag labels use (长发 is chang fa, not zhang fa).
 _READING_OVERRIDES = {"长": "chang", "发": "fa", "重": "zhong", "乐": "le", "行": "xing", "着": "zhe",
                       "了": "le", "得": "de", "地": "di", "藏": "cang", "卷": "juan", "弹": "dan",

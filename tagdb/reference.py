@@ -13,7 +13,7 @@ from tagdb.index import (BAND_DIRECT, BAND_EXACT, BAND_FUZZY, EXACT_SCORE, FUZZY
                          TRANS_SUBSTRING, TagTable, band_of, fuzzy_score, label_typed_key, pinyin_is_whole_label,
                          pop_points, rank_value, readings_of, reserve_slot)
 from tagdb.model import Via
-from tagdb.normalize import has_cjk, pinyin_keys, pinyin_query, search_key
+from tagdb.normalize import has_cjk, pinyin_keys, pinyin_query, search_key, split_stored_pinyin
 
 
 def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str, *, limit: int,
@@ -62,13 +62,17 @@ def search_slow(table: TagTable, pinyins: dict[tuple[int, str], str], query: str
                     if k.startswith(q):
                         offer(i, (EXACT_SCORE if k == q else PREFIX_SCORE)[level], text, via)
         for lang, text in table.translations.get(i, ()):
-            syllables = pinyins.get((i, text), "")
+            syllables, alt = split_stored_pinyin(pinyins.get((i, text), ""))
             if not qp or not syllables or not has_cjk(text) or (langs is not None and lang not in langs):
                 continue
             full, initials = pinyin_keys(syllables)
             typed = label_typed_key(text, syllables)  # "pingmiku" for 瓶Miku, whose full ("ping") is only part
             keys = ((LEVEL_PINYIN_PART, full), (LEVEL_PINYIN, typed)) if typed else ((LEVEL_PINYIN, full),)
             keys += ((LEVEL_PINYIN_PART, full.replace("v", "u")),) if "v" in full else ()  # ü typed as u
+            if alt and not typed:  # the phrase-aware reading, where it differs (角色扮演: juesebanyan, jsby)
+                alt_full, alt_initials = pinyin_keys(alt)
+                keys += ((LEVEL_PINYIN, alt_full),) if alt_full != full else ()
+                keys += ((LEVEL_INITIALS, alt_initials),) if alt_initials != initials else ()
             for level, k in (*keys, (LEVEL_INITIALS, initials)):
                 if (level == LEVEL_INITIALS and len(initials) < 2) or not k:
                     continue

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tagdb.model import TagDBError
-from tagdb.normalize import pinyin
+from tagdb.normalize import stored_pinyin
 from tagdb.schema import connect_writable
 
 
@@ -90,8 +90,8 @@ class Writer:
 
     def upsert_translations(self, rows: Iterable[tuple[str, str, str, str, int]], *,
                             tagset: str = "danbooru") -> int:
-        """(name, lang, text, note, rank) rows; pinyin is computed here for Han text."""
-        out = [(tagset, name, lang, text, note, pinyin(text) if lang.startswith("zh") else "", rank,
+        """(name, lang, text, note, rank) rows; pinyin is computed here for Han text (``stored_pinyin``)."""
+        out = [(tagset, name, lang, text, note, stored_pinyin(text) if lang.startswith("zh") else "", rank,
                 self.source_id, self.now) for name, lang, text, note, rank in rows]
         self.conn.executemany(
             "INSERT INTO translations (tagset, name, lang, text, note, pinyin, rank, source_id, updated_at) "

@@ -354,3 +354,56 @@ def test_regression_short_name_typo_missed_by_trigram_candidates(tmp_path, write
     fast = index.search(typo, limit=5, categories=None, langs=None, score_cutoff=None)
     assert index.table.names[fast[0][0]] == wanted
     assert fast[0][:2] == search_slow(index.table, {}, typo, limit=5)[0][:2]  # as the full scan ranks it
+
+
+HETERONYM_TAGS = """\
+cosplay,0,166000,
+instrument,0,98000,
+ponytail,0,1200000,
+hair_bun,0,400000,
+"""
+HETERONYM_ZH = """\
+cosplay,角色扮演
+instrument,乐器
+ponytail,单马尾
+hair_bun,发髻
+"""
+
+
+@pytest.fixture(scope="module")
+def heteronym_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("heteronym")
+    (folder / "tags.csv").write_text(HETERONYM_TAGS, encoding="utf-8")
+    (folder / "zh.csv").write_text(HETERONYM_ZH, encoding="utf-8")
+    path = folder / "tags.sqlite"
+    tagdb.import_file(folder / "tags.csv", "autocomplete", db=path)
+    tagdb.import_file(folder / "zh.csv", "translations", db=path)
+    return path
+
+
+@pytest.mark.parametrize("query, name", [
+    ("juesebanyan", "cosplay"),   # the word's reading, as an IME spells 角色扮演
+    ("jiaosebanyan", "cosplay"),  # character by character, as before
+    ("juese", "cosplay"),
+    ("yueqi", "instrument"),      # 乐器: yue qi, not le qi
+    ("leqi", "instrument"),
+    ("danmawei", "ponytail"),     # the phrase dictionary's "ma yi" must not replace the usual reading
+], ids=lambda v: v)
+def test_regression_heteronym_labels_searched_by_their_word_reading(heteronym_db, query, name):
+    """角色扮演 was indexed only as jiaosebanyan (角 read alone), so juesebanyan, what an IME user types,
+    missed cosplay. Both readings are indexed now, at the same level."""
+    hits = tagdb.open_db(heteronym_db, readonly=True).search(query, limit=5)
+    assert hits and hits[0].tag.name == name and hits[0].via is Via.PINYIN
+
+
+def test_heteronym_keys_match_reference(heteronym_db):
+    from tagdb.reference import search_slow
+    from tagdb_testutil import pinyins_of
+
+    index = tagdb.open_db(heteronym_db, readonly=True).index()
+    pinyins = pinyins_of(heteronym_db, index)
+    assert any("|" in v for v in pinyins.values())  # the alternative readings are stored
+    for q in ("j", "ju", "jue", "juesebanyan", "jsby", "jiao", "yue", "yq", "lq", "dan", "dmy", "dmw", "fa", "faji"):
+        fast = index.search(q, limit=5, fuzzy=False, categories=None, langs=None, score_cutoff=None)
+        slow = search_slow(index.table, pinyins, q, limit=5, fuzzy=False)
+        assert [(t, s) for t, s, _, _ in fast] == [(t, s) for t, s, _, _ in slow], q
