@@ -179,15 +179,20 @@ bottle_miku,瓶Miku
 """
 
 
-@pytest.fixture(scope="module")
-def pinyin_db(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pinyin")
-    (folder / "tags.csv").write_text(PINYIN_TAGS, encoding="utf-8")
-    (folder / "zh.csv").write_text(PINYIN_ZH, encoding="utf-8")
+def _tags_with_chinese(tmp_path_factory, name: str, tags: str, zh: str):
+    """A database from an autocomplete CSV and a translations CSV."""
+    folder = tmp_path_factory.mktemp(name)
+    (folder / "tags.csv").write_text(tags, encoding="utf-8")
+    (folder / "zh.csv").write_text(zh, encoding="utf-8")
     path = folder / "tags.sqlite"
     tagdb.import_file(folder / "tags.csv", "autocomplete", db=path)
     tagdb.import_file(folder / "zh.csv", "translations", db=path)
     return path
+
+
+@pytest.fixture(scope="module")
+def pinyin_db(tmp_path_factory):
+    return _tags_with_chinese(tmp_path_factory, "pinyin", PINYIN_TAGS, PINYIN_ZH)
 
 
 def test_regression_one_syllable_pinyin_of_a_label_missed_the_first_five(pinyin_db):
@@ -372,13 +377,7 @@ hair_bun,发髻
 
 @pytest.fixture(scope="module")
 def heteronym_db(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("heteronym")
-    (folder / "tags.csv").write_text(HETERONYM_TAGS, encoding="utf-8")
-    (folder / "zh.csv").write_text(HETERONYM_ZH, encoding="utf-8")
-    path = folder / "tags.sqlite"
-    tagdb.import_file(folder / "tags.csv", "autocomplete", db=path)
-    tagdb.import_file(folder / "zh.csv", "translations", db=path)
-    return path
+    return _tags_with_chinese(tmp_path_factory, "heteronym", HETERONYM_TAGS, HETERONYM_ZH)
 
 
 @pytest.mark.parametrize("query, name", [
