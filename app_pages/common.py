@@ -25,6 +25,7 @@ from promptlab.paths import MODEL_KINDS, models_root, user_home
 
 LANG_KEY = "ui.lang"
 BACKENDS_IN_USE = "app.backends_in_use"   # names of the backends the Generate/Compare page chose (for the sidebar)
+LOCAL_UNREADY = "app.local_unready"   # True when "this machine" is ticked but cannot run (no model, no diffusers)
 LIBRARY_PATH_KEY = "library.path"
 INDEX_WARMUP_DELAY_S = 1.5
 MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
@@ -358,6 +359,8 @@ def render_sidebar(lang: str) -> None:
     has_diffusers = installed("diffusers") and installed("torch")
     chosen = st.session_state.get(BACKENDS_IN_USE)
     if chosen is not None:   # what the Generate/Compare page actually uses, not just what is installed
+        if st.session_state.get(LOCAL_UNREADY):   # ticked, but not usable: say so rather than "none chosen"
+            chosen = [*chosen, t("app.sidebar.local_unready", lang)]
         sb.markdown(t("app.sidebar.backend_chosen", lang, names=", ".join(chosen)) if chosen
                     else t("app.sidebar.backend_unchosen", lang))
     else:

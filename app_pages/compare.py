@@ -120,7 +120,7 @@ def _backends() -> tuple[list, list[str]]:
     custom = st.session_state.get("compare.backend")       # a Backend object another page (or a test) placed here
     if custom is not None:
         return (custom if isinstance(custom, list) else [custom]), []
-    from app_pages.common import BACKENDS_IN_USE
+    from app_pages.common import BACKENDS_IN_USE, LOCAL_UNREADY
     from app_pages.components import backends_panel
 
     local_ok = installed("diffusers") and installed("torch")
@@ -130,7 +130,9 @@ def _backends() -> tuple[list, list[str]]:
     # this machine and/or servers added by URL (A1111, promptlab serve, ComfyUI), each with its state
     chosen = backends_panel.render(L, "compare", _local_backend if local_ok else None, include_local=local_ok)
     blockers = []
-    if local_ok and not has_checkpoint and st.session_state.get("compare.backends.local", True):
+    unready = local_ok and not has_checkpoint and st.session_state.get("compare.backends.local", True)
+    st.session_state[LOCAL_UNREADY] = bool(unready)
+    if unready:
         # every cell on this machine would fail: leave it out, and say so when nothing else is left
         chosen = [b for b in chosen if b is not _local_backend()]
         if not chosen:

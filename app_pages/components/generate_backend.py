@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app_pages.common import BACKENDS_IN_USE, installed, show_error
+from app_pages.common import BACKENDS_IN_USE, LOCAL_UNREADY, installed, show_error
 from app_pages.components import backends_panel
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
@@ -104,4 +104,5 @@ def choose(lang: str, root: str, models: dict, make_local: Callable[[str], objec
             show_error(exc, lang)
     blockers = () if backends else (local_problem or t("generate.blocked.no_backend", lang),)
     state[BACKENDS_IN_USE] = [getattr(b, "name", type(b).__name__) for b in backends]
+    state[LOCAL_UNREADY] = bool(local_problem)
     return Choice(tuple(backends), model, blockers)

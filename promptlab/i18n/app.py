@@ -18,6 +18,7 @@ STRINGS = {
     "app.sidebar.backend_none": {"en": "Backend: none installed", "zh": "后端：未安装"},
     "app.sidebar.backend_chosen": {"en": "Backend in use: {names}", "zh": "正在使用的后端：{names}"},
     "app.sidebar.backend_unchosen": {"en": "Backend in use: none chosen", "zh": "正在使用的后端：未选择"},
+    "app.sidebar.local_unready": {"en": "this machine (not ready, see the page)", "zh": "本机（未就绪，见页面说明）"},
     "app.sidebar.mirror": {
         "en": "Downloads from `{endpoint}` (set HF_ENDPOINT to use a mirror)",
         "zh": "下载地址：`{endpoint}`（可设置 HF_ENDPOINT 使用镜像站）",

@@ -139,6 +139,18 @@ def test_generate_without_model_says_why_and_offers_refresh(app_test):
     assert at.session_state["app.backends_in_use"] == []
 
 
+@pytest.mark.parametrize("page", [GENERATE, COMPARE], ids=["generate", "compare"])
+def test_sidebar_names_this_machine_as_not_ready_rather_than_none_chosen(app_test, page):
+    """"this machine" ticked without a model showed "Backend in use: none chosen" in the sidebar."""
+    at = app_test("app.py", lang="zh").run()
+    at.switch_page(page).run()   # the frame draws the sidebar after the page: it shows this run's choice
+    side = "\n".join(m.value for m in at.sidebar.markdown)
+    assert "正在使用的后端：本机（未就绪" in side and "未选择" not in side
+    at = app_test("app.py", lang="zh", generate__backends__local=False, compare__backends__local=False).run()
+    at.switch_page(page).run()
+    assert "正在使用的后端：未选择" in "\n".join(m.value for m in at.sidebar.markdown)
+
+
 def test_generate_with_nothing_chosen_says_how_to_choose(app_test):
     at = app_test(GENERATE, lang="zh", generate__backends__local=False).run()
     assert at.button(key="generate.run").disabled
