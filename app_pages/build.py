@@ -16,6 +16,7 @@ from promptlab.params import GenerationParams
 
 L = lang()
 FIELDS = {"prompt": "build.prompt", "negative": "build.negative"}
+CHIPS_INDEX_WAIT_S = 2.0
 PAGE = dict((slug, path) for slug, path, _k, _i in PAGES)
 
 # 1. hand-offs from other pages and queued edits, applied before any widget is drawn
@@ -44,9 +45,11 @@ db = tag_db()
 if db is None or not tag_db_usable(db):
     notice.error(t("app.tagdb.unavailable", L, path="tags.sqlite", error=tag_db_error()))
     db = None
-# chip colours and tag checks need the search index; with no chips to show, do not wait for it
+# chip colours and tag checks need the search index; with no chips to show, do not wait for it. With chips,
+# wait for a small database's build (the starter set's takes ~0.4 s, more on a busy machine); a full list
+# takes seconds and shows the "indexing" note instead
 has_chips = any(st.session_state[key].strip() for key in FIELDS.values())
-indexed = db if db is not None and tag_index_ready(db, wait=0.5 if has_chips else 0.0) else None
+indexed = db if db is not None and tag_index_ready(db, wait=CHIPS_INDEX_WAIT_S if has_chips else 0.0) else None
 if db is not None and indexed is None and has_chips:
     notice.caption(t("build.indexing", L))
 search_box(L)

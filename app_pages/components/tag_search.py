@@ -25,6 +25,7 @@ TARGET_KEY = "build.target"          # "prompt" | "negative"
 SUGGESTIONS = 12
 MAX_SUGGESTIONS = 50
 MAX_QUERY_CHARS = 200
+STATE_MODE_INDEX_WAIT_S = 15.0   # a full 150k list builds in ~5 s; the starter set in under a second
 FILTER_CATEGORIES = (0, 1, 3, 4, 5, 8)  # 8: SD vocabulary (tagdb.Category.SD)
 HERE = Path(__file__).resolve().parent
 
@@ -39,12 +40,13 @@ def suggest(db: Any, lang: str, term: str, categories: list[int] | None = None,
     return [(hit_label(hit, lang), hit.tag.name) for hit in hits]
 
 
-def answer(term: str, lang: str, categories: list[int] | None = None, limit: int = SUGGESTIONS) -> dict:
+def answer(term: str, lang: str, categories: list[int] | None = None, limit: int = SUGGESTIONS, *,
+           wait: float = 0.2) -> dict:
     """What the box shows for ``term``: {"query", "items": [{"label", "name"}], "ready", "error"}.
 
     Safe outside a script run (the search endpoint calls it): it touches no session state. Never
-    blocks on the first build of the search index (seconds on 150k tags): ``ready`` is False then,
-    and the box asks again."""
+    blocks on the first build of the search index (seconds on 150k tags) for more than ``wait`` seconds:
+    ``ready`` is False then, and the box (endpoint mode) asks again."""
     from app_pages.common import shared_tag_db, tag_index_ready
 
     term = term.strip()[:MAX_QUERY_CHARS]
@@ -53,7 +55,7 @@ def answer(term: str, lang: str, categories: list[int] | None = None, limit: int
         return out
     try:
         db = shared_tag_db()
-        if not tag_index_ready(db, wait=0.2):
+        if not tag_index_ready(db, wait=wait):
             out["ready"] = False
             return out
         limit = max(1, min(int(limit), MAX_SUGGESTIONS))
@@ -101,7 +103,9 @@ def search_box(lang: str) -> None:
     }
     query = _pending_query()
     if query:
-        data["results"] = answer(query, lang, categories)
+        # without the endpoint the box cannot ask again by itself (the same query is no new state):
+        # this fragment rerun waits for a first index build instead of answering "not ready"
+        data["results"] = answer(query, lang, categories, wait=STATE_MODE_INDEX_WAIT_S)
 
     c1, c2 = st.columns([5, 2], vertical_alignment="bottom")
     with c1:
