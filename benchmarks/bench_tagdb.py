@@ -38,8 +38,8 @@ sys.path.insert(0, str(REPO))
 
 import tagdb  # noqa: E402
 from tagdb.evaluate import CLASSES, derive_queries, hit_rates  # noqa: E402
-from tagdb.index import label_typed_key  # noqa: E402
-from tagdb.normalize import has_cjk, pinyin_keys, search_key  # noqa: E402
+from tagdb.index import LEVEL_PINYIN, alt_pinyin_keys, label_typed_key  # noqa: E402
+from tagdb.normalize import has_cjk, pinyin_keys, search_key, split_stored_pinyin  # noqa: E402
 
 LIST = "data/danbooru_lists/danbooru_2025-05-01_pt25-ia-dd.csv"
 ZH = "data/zh/boorutagcart_danbooru_zh_reference.csv"
@@ -98,10 +98,13 @@ class RapidfuzzScan:
             for lang, text in table.translations.get(i, ()):
                 if lang == "zh" and has_cjk(text):
                     texts.append(text)
-                    syllables = pinyins.get((i, text))
-                    if syllables:  # the same pinyin keys as tagdb's (瓶Miku: ping, pingmiku)
+                    # the same full pinyin keys as tagdb's (瓶Miku: ping, pingmiku; 角色扮演: jiaose..., juese...)
+                    syllables, alt = split_stored_pinyin(pinyins.get((i, text), ""))
+                    if syllables:
+                        full, initials = pinyin_keys(syllables)
                         typed = label_typed_key(text, syllables)
-                        texts += [pinyin_keys(syllables)[0]] + ([typed] if typed else [])
+                        texts += [full] + ([typed] if typed else []) + \
+                            [key for level, key in alt_pinyin_keys(alt, full, initials, typed) if level == LEVEL_PINYIN]
             for text in texts:
                 self.choices.append(search_key(text))
                 self.owners.append(i)
