@@ -48,6 +48,11 @@ def hub_endpoint() -> str:
     return os.environ.get("HF_ENDPOINT", "").strip().rstrip("/") or HUB
 
 
+def hub_offline() -> bool:
+    """Whether HF_HUB_OFFLINE asks for no downloads, read as huggingface_hub reads it (1/true/yes/on)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def resolved_url(spec: DefaultCheckpoint) -> str:
     if spec.repo and hub_endpoint() != HUB:
         return f"{hub_endpoint()}/{spec.repo}/resolve/main/{spec.filename}"

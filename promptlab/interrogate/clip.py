@@ -92,12 +92,6 @@ def resolve_device(device: str) -> str:
     return "cpu"
 
 
-def _hub_offline() -> bool:
-    import os
-
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-
-
 def _cached(repo: str, filenames: Sequence[str]) -> bool:
     from huggingface_hub import try_to_load_from_cache
 
@@ -140,7 +134,9 @@ def check_weights(settings: ClipSettings, *, check_caption: bool = True) -> None
         tags = open_clip.list_pretrained_tags_by_model(arch)
         raise InvalidInputError(
             f"open_clip has no {settings.clip_model!r}. Pretrained tags for {arch}: {', '.join(tags) or 'none'}.")
-    if not _hub_offline():
+    from promptlab.backend.download import hub_offline
+
+    if not hub_offline():
         return
     hint = "Run once online so the weights land in the Hugging Face cache (HF_HUB_OFFLINE is set)."
     repo = (cfg.get("hf_hub") or "").rstrip("/")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from promptlab.backend.download import READ_TIMEOUT_S, Rate, hub_endpoint
+from promptlab.backend.download import READ_TIMEOUT_S, Rate, hub_endpoint, hub_offline
 from promptlab.errors import ModelNotFoundError, with_ui_text
 
 # The small label file first: a wrong repo id or an unreachable mirror fails in a second, not after a GB.
@@ -52,10 +52,6 @@ ProgressFn = Callable[[FileProgress], None]
 
 def file_url(repo_id: str, filename: str) -> str:
     return f"{hub_endpoint()}/{repo_id}/resolve/main/{filename}"
-
-
-def hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def missing_files(folder: Path, filenames: Sequence[str] = TAGGER_FILES) -> list[str]:
