@@ -385,7 +385,7 @@ def _scan_parameter_line(line: str) -> list[tuple[str, str]] | None:
 
 
 def _unquote(quoted: str) -> str:
-    """A quoted value as _read_value reads it: JSON's string, or the text as it is when JSON refuses it."""
+    """A quoted value as A1111 reads it: JSON's string, or the text as it is when JSON refuses it."""
     try:
         return json.loads(quoted)
     except ValueError:
@@ -399,10 +399,7 @@ def _read_value(line: str, pos: int) -> tuple[str, int]:
         if m is not None:
             after = _after_separator(line, m.end())
             if after is not None:
-                try:
-                    return json.loads(m.group(0)), after
-                except ValueError:  # A1111 keeps a quoted value json cannot read as it is
-                    return m.group(0), after
+                return _unquote(m.group(0)), after
     elif line.startswith(("{", "["), pos):
         try:
             _, end = _JSON.raw_decode(line, pos)
@@ -416,10 +413,7 @@ def _read_value(line: str, pos: int) -> tuple[str, int]:
     end = len(line) if end < 0 else end
     value = line[pos:end].strip()
     if len(value) >= 2 and value[0] == value[-1] == '"':
-        try:
-            value = json.loads(value)
-        except ValueError:
-            pass
+        value = _unquote(value)
     return value, end + 1
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 _SPACES = re.compile(r"[\s_]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_RUNS = re.compile(_HAN.pattern + "+")
 
 
 def _fold(text: str) -> str:
@@ -77,8 +78,6 @@ def split_stored_pinyin(value: str) -> tuple[str, str]:
     first, _, alt = value.partition("|")
     return first, alt
 
-
-_HAN_RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 # Heteronyms whose first table reading is not the one tag labels use (长发 is chang fa, not zhang fa).

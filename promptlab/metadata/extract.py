@@ -63,7 +63,7 @@ def extract(stream: BinaryIO) -> Extracted:
     """Walk the container in ``stream`` (seekable, positioned at 0) and collect its text."""
     head = stream.read(12)
     stream.seek(0)
-    if head.startswith(_PNG_SIGNATURE):
+    if is_png(head):
         return _png(_PositionalReader(stream))
     if head.startswith(b"\xff\xd8"):
         return _jpeg(stream)

@@ -41,7 +41,7 @@ def read(source: str | os.PathLike[str] | bytes | bytearray | memoryview | Binar
     try:
         stream, owned = _open(source)
     except OSError as exc:
-        return ImageMetadata(name, error=f"cannot open file: {exc.strerror or exc}")
+        return _cannot_open(name, exc)
     try:
         return _read_stream(name, stream, stealth, convert_nai)
     except _UNFORESEEN as exc:
@@ -56,6 +56,14 @@ _UNFORESEEN = (ValueError, TypeError, KeyError, IndexError, AttributeError, Recu
                OSError, EOFError, SyntaxError)
 
 
+def _cannot_open(name: str, exc: OSError) -> ImageMetadata:
+    return ImageMetadata(name, error=f"cannot open file: {exc.strerror or exc}")
+
+
+def _cannot_read(name: str, exc: OSError) -> ImageMetadata:
+    return ImageMetadata(name, error=f"cannot read file: {exc}")
+
+
 def _unforeseen(name: str, exc: BaseException) -> ImageMetadata:
     return ImageMetadata(name, error=f"could not read this file ({type(exc).__name__}: {exc}); "
                          "please report it with the file attached")
@@ -68,19 +76,19 @@ def _read_path(name: str, path: str | os.PathLike[str], stealth: str, convert_na
     try:
         fd = os.open(path, os.O_RDONLY)  # POSIX only (os.pread), so no O_BINARY to add
     except OSError as exc:
-        return ImageMetadata(name, error=f"cannot open file: {exc.strerror or exc}")
+        return _cannot_open(name, exc)
     try:
         try:
             head = os.pread(fd, PNG_HEAD_BYTES, 0)
         except IsADirectoryError as exc:  # open() refuses a folder at once, os.open only on reading
-            return ImageMetadata(name, error=f"cannot open file: {exc.strerror or exc}")
+            return _cannot_open(name, exc)
         if not is_png(head):
             with open(path, "rb") as stream:
                 return _read_stream(name, stream, stealth, convert_nai)
         try:
             extracted = extract_png_fd(fd, head)
         except OSError as exc:
-            return ImageMetadata(name, error=f"cannot read file: {exc}")
+            return _cannot_read(name, exc)
         # Pixels (rarely wanted) are decoded from a file object opened as before, so that what
         # Pillow says about the file names it.
         return _read_extracted(name, extracted, lambda: open(path, "rb"), stealth, convert_nai)
@@ -116,7 +124,7 @@ def _read_stream(name: str, stream: BinaryIO, stealth: str, convert_nai: bool) -
     except NotAnImageError as exc:
         return ImageMetadata(name, error=str(exc))
     except OSError as exc:
-        return ImageMetadata(name, error=f"cannot read file: {exc}")
+        return _cannot_read(name, exc)
     return _read_extracted(name, extracted, lambda: contextlib.nullcontext(stream), stealth, convert_nai)
 
 
