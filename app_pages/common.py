@@ -291,8 +291,14 @@ def show_error(exc: BaseException, lang: str, *, container: Any = None, warning:
         show(f"{lead}{exc}")
         return
     show(f"{lead}{t(error_key(exc), lang, **error_params(exc))}")
-    with box.expander(t("app.error.details", lang), expanded=isinstance(exc, ValueError)):
-        st.code(error_detail(exc), language=None, wrap_lines=True)
+    english_details(error_detail(exc), lang, container=box, expanded=isinstance(exc, ValueError))
+
+
+def english_details(text: str, lang: str, *, container: Any = None, expanded: bool = False) -> None:
+    """Library English under a translated sentence (an error's message, readers' notes), in an expander."""
+    box = container if container is not None else st
+    with box.expander(t("app.error.details", lang), expanded=expanded):
+        st.code(text, language=None, wrap_lines=True)
 
 
 # -- what is installed ------------------------------------------------------------------------

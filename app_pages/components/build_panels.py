@@ -146,18 +146,20 @@ def tag_warnings(db: Any, lang: str) -> None:
     names = _prompt_tag_names()
     if not names:
         return
+    from app_pages.components.translated_notes import tag_issue_text
+
     for issue in db.validate(names):
         kind = getattr(issue.kind, "value", issue.kind)
+        text = tag_issue_text(issue, lang)
         if kind == "alias" and issue.canonical:
             c1, c2 = st.columns([4, 1], vertical_alignment="center")
-            c1.warning(t("build.alias", lang, tag=issue.tag, canonical=issue.canonical))
+            c1.warning(text)
             c2.button(t("build.use_canonical", lang), key=f"build.fix.{issue.tag}", on_click=_replace_tag,
                       args=(issue.tag, issue.canonical))
         elif kind == "deprecated":
-            st.warning(t("build.deprecated", lang, tag=issue.tag))
+            st.warning(text)
         else:
-            hint = ", ".join(issue.suggestions[:3])
-            st.info(t("build.unknown", lang, tag=issue.tag) + (t("build.did_you_mean", lang, tags=hint) if hint else ""))
+            st.info(text)
 
 
 # -- right-hand tabs ---------------------------------------------------------------------------

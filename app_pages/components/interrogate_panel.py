@@ -13,8 +13,9 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import show_error
+from app_pages.common import english_details, show_error
 from app_pages.components.ray_option import caption_on_ray, ray_choice
+from app_pages.components.translated_notes import tag_issue_text
 from promptlab.errors import PromptlabError
 from promptlab.i18n import t
 
@@ -110,8 +111,7 @@ def _load(name: str, lang: str):
             st.warning(warning)
         else:
             st.warning(t("firsthour.tagger.provider_fallback", lang, provider=tagger.providers.provider))
-            with st.expander(t("app.error.details", lang)):
-                st.code(warning, language=None, wrap_lines=True)
+            english_details(warning, lang)
     return tagger
 
 
@@ -148,25 +148,12 @@ def _show_result(i: int, name: str, data: bytes, entry: dict, lang: str) -> None
         right.dataframe(pd.DataFrame(rows, columns=[t("interrogate.col_tag", lang), t("interrogate.col_conf", lang),
                                                     t("interrogate.col_kind", lang)]), hide_index=True)
     for issue in entry.get("issues", ()):
-        right.caption(f"{t('interrogate.tagdb_issues', lang)}: {_issue_text(issue, lang)}")
+        right.caption(f"{t('interrogate.tagdb_issues', lang)}: {tag_issue_text(issue, lang)}")
     if right.button(t("interrogate.send_build", lang), key=f"{K}build.{i}"):
         st.session_state["build.pending"] = {"prompt": entry["prompt"], "negative_prompt": ""}
         from app_pages.common import PAGES
 
         st.switch_page(dict((s, p) for s, p, _k, _i in PAGES)["build"])
-
-
-def _issue_text(issue: Any, lang: str) -> str:
-    """A tag database finding (tagdb.TagIssue) in the UI language, worded as on the Build page."""
-    kind = getattr(getattr(issue, "kind", None), "value", getattr(issue, "kind", None))
-    if kind == "alias" and getattr(issue, "canonical", None):
-        return t("build.alias", lang, tag=issue.tag, canonical=issue.canonical)
-    if kind == "deprecated":
-        return t("build.deprecated", lang, tag=issue.tag)
-    if kind == "unknown":
-        hint = ", ".join(issue.suggestions[:3])
-        return t("build.unknown", lang, tag=issue.tag) + (t("build.did_you_mean", lang, tags=hint) if hint else "")
-    return str(getattr(issue, "message", None) or issue)   # a damaged database's reason (see _validate)
 
 
 def _images_tab(lang: str) -> None:

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
+from app_pages.common import english_details
 from app_pages.components import replay_view
 from app_pages.components.prompt_tools import convert_prompt, highlight_prompt, md_escape
 from app_pages.components.translated_notes import note_text, warning_text
@@ -57,15 +58,13 @@ def _metadata_warnings(warnings: Any, lang: str) -> None:
             st.warning(warning)
         return
     st.warning(t("firsthour.read.metadata_warnings", lang, n=len(warnings)))
-    with st.expander(t("app.error.details", lang)):
-        st.code("\n".join(str(w) for w in warnings), language=None, wrap_lines=True)
+    english_details("\n".join(str(w) for w in warnings), lang)
 
 
 def show_problem(problem: UploadProblem, lang: str) -> None:
     st.error(problem.message)
     if problem.detail:
-        with st.expander(t("app.error.details", lang)):
-            st.code(problem.detail, language=None, wrap_lines=True)
+        english_details(problem.detail, lang)
 
 
 def _nai_source(meta: Any) -> str:

@@ -20,6 +20,20 @@ def warning_text(warning: Any, prompt: str, lang: str) -> str:
     return syntax_warning_text(warning.code, warning.message, prompt[warning.start:warning.end], lang)
 
 
+def tag_issue_text(issue: Any, lang: str) -> str:
+    """A tag database finding (tagdb.TagIssue: alias, deprecated, unknown with suggestions) in ``lang``; anything
+    else (a damaged database's reason) as its own text."""
+    kind = getattr(getattr(issue, "kind", None), "value", getattr(issue, "kind", None))
+    if kind is None:
+        return str(getattr(issue, "message", None) or issue)
+    if kind == "alias" and issue.canonical:
+        return t("build.alias", lang, tag=issue.tag, canonical=issue.canonical)
+    if kind == "deprecated":
+        return t("build.deprecated", lang, tag=issue.tag)
+    hint = ", ".join(issue.suggestions[:3])
+    return t("build.unknown", lang, tag=issue.tag) + (t("build.did_you_mean", lang, tags=hint) if hint else "")
+
+
 def note_text(note: Any, lang: str) -> str:
     """A promptlab.syntax.convert Note in ``lang``."""
     if lang == "en":
