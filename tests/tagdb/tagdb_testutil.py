@@ -20,6 +20,24 @@ def pinyins_of(path: Path, index) -> dict[tuple[int, str], str]:
         conn.close()
 
 
+def assert_same_as_reference(path: Path, queries, *, limits=(1, 3, 12), filters: dict | None = None) -> dict:
+    """The index and the brute-force reference (tagdb.reference.search_slow) rank every query alike (tags and
+    scores, fuzzy off, with ``filters``); returns the pinyin map the reference was given."""
+    import tagdb
+    from tagdb.reference import search_slow
+
+    filters = filters or {}
+    index = tagdb.open_db(path, readonly=True).index()
+    pinyins = pinyins_of(path, index)
+    for q in queries:
+        for limit in limits:
+            fast = index.search(q, limit=limit, fuzzy=False, categories=filters.get("categories"),
+                                langs=filters.get("langs"), score_cutoff=filters.get("score_cutoff"))
+            slow = search_slow(index.table, pinyins, q, limit=limit, fuzzy=False, **filters)
+            assert [(t, s) for t, s, _, _ in fast] == [(t, s) for t, s, _, _ in slow], (q, limit)
+    return pinyins
+
+
 def dump(path: Path) -> list:
     """Every row of every data table, for "unchanged" assertions."""
     conn = sqlite3.connect(path)

@@ -227,17 +227,9 @@ def test_short_pinyin_front_is_one_tag(pinyin_db, query, first_two):
     {"score_cutoff": 91.0},
 ], ids=["none", "artist", "zh", "en", "cutoff"])
 def test_short_pinyin_front_matches_reference(pinyin_db, filters):
-    from tagdb.reference import search_slow
-    from tagdb_testutil import pinyins_of
+    from tagdb_testutil import assert_same_as_reference
 
-    index = tagdb.open_db(pinyin_db, readonly=True).index()
-    pinyins = pinyins_of(pinyin_db, index)
-    for q in ("cha", "long", "ch", "c", "changfa", "lo", "ping"):
-        for limit in (1, 3, 12):
-            fast = index.search(q, limit=limit, fuzzy=False, categories=filters.get("categories"),
-                                langs=filters.get("langs"), score_cutoff=filters.get("score_cutoff"))
-            slow = search_slow(index.table, pinyins, q, limit=limit, fuzzy=False, **filters)
-            assert [(t, s) for t, s, _, _ in fast] == [(t, s) for t, s, _, _ in slow], (q, limit)
+    assert_same_as_reference(pinyin_db, ("cha", "long", "ch", "c", "changfa", "lo", "ping"), filters=filters)
 
 
 # Labels that mix Han characters with letters (13 % of BooruTagCart's): 瓶Miku is typed "pingmiku".
@@ -328,18 +320,11 @@ def test_chinese_then_pinyin_query(mixed_label_db, query, wanted):
     {"score_cutoff": 85.0},
 ], ids=["none", "character", "zh", "en", "cutoff"])
 def test_mixed_and_spaced_pinyin_match_reference(mixed_label_db, filters):
-    from tagdb.reference import search_slow
-    from tagdb_testutil import pinyins_of
+    from tagdb_testutil import assert_same_as_reference
 
-    index = tagdb.open_db(mixed_label_db, readonly=True).index()
-    pinyins = pinyins_of(mixed_label_db, index)
-    for q in ("pingmiku", "ping miku", "ping", "p", "pingm", "nvhai", "nv", "nuhai", "nu", "m", "mz", "mzikaitui", "m zi",
-              "chang fa", "c f", "初音wei", "初音", "瓶mi", "瓶m", "女h", "long hair", "miku"):
-        for limit in (1, 3, 12):
-            fast = index.search(q, limit=limit, fuzzy=False, categories=filters.get("categories"),
-                                langs=filters.get("langs"), score_cutoff=filters.get("score_cutoff"))
-            slow = search_slow(index.table, pinyins, q, limit=limit, fuzzy=False, **filters)
-            assert [(t, s) for t, s, _, _ in fast] == [(t, s) for t, s, _, _ in slow], (q, limit)
+    queries = ("pingmiku", "ping miku", "ping", "p", "pingm", "nvhai", "nv", "nuhai", "nu", "m", "mz", "mzikaitui", "m zi",
+               "chang fa", "c f", "初音wei", "初音", "瓶mi", "瓶m", "女h", "long hair", "miku")
+    assert_same_as_reference(mixed_label_db, queries, filters=filters)
 
 
 @pytest.mark.parametrize("typo, wanted", [
@@ -396,13 +381,8 @@ def test_regression_heteronym_labels_searched_by_their_word_reading(heteronym_db
 
 
 def test_heteronym_keys_match_reference(heteronym_db):
-    from tagdb.reference import search_slow
-    from tagdb_testutil import pinyins_of
+    from tagdb_testutil import assert_same_as_reference
 
-    index = tagdb.open_db(heteronym_db, readonly=True).index()
-    pinyins = pinyins_of(heteronym_db, index)
+    queries = ("j", "ju", "jue", "juesebanyan", "jsby", "jiao", "yue", "yq", "lq", "dan", "dmy", "dmw", "fa", "faji")
+    pinyins = assert_same_as_reference(heteronym_db, queries, limits=(5,))
     assert any("|" in v for v in pinyins.values())  # the alternative readings are stored
-    for q in ("j", "ju", "jue", "juesebanyan", "jsby", "jiao", "yue", "yq", "lq", "dan", "dmy", "dmw", "fa", "faji"):
-        fast = index.search(q, limit=5, fuzzy=False, categories=None, langs=None, score_cutoff=None)
-        slow = search_slow(index.table, pinyins, q, limit=5, fuzzy=False)
-        assert [(t, s) for t, s, _, _ in fast] == [(t, s) for t, s, _, _ in slow], q
